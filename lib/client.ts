@@ -1,0 +1,201 @@
+/**
+ * A typed RouteGuide client: promises for single answers, async iterables
+ * for streams, cancellation through AbortSignal and deadlines in
+ * milliseconds. Every failure is a RouteGuideError with the status code.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { once } from "node:events";
+import { RouteGuideError } from "./errors.ts";
+import { RouteGuideStub } from "./proto.ts";
+import type { RouteGuideClient as GeneratedClient } from "./gen/routeguide/RouteGuide.ts";
+import type {
+  Feature,
+  Point,
+  Rectangle,
+  RouteNote,
+  RouteSummary,
+} from "./types.ts";
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Cancels the call when aborted (the call fails with CANCELLED). */
+  signal?: AbortSignal;
+  /** Deadline from now, in milliseconds (DEADLINE_EXCEEDED past it). */
+  timeoutMs?: number;
+  /** Request metadata, such as `authorization`. */
+  metadata?: Record<string, string>;
+}
+
+/** How to reach a RouteGuide server. */
+export interface ClientOptions {
+  /** Transport security (default: plaintext). */
+  credentials?: grpc.ChannelCredentials;
+  /** Raw grpc-js channel options. */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+function metadataOf(options: CallOptions): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(options.metadata ?? {})) {
+    metadata.set(key, value);
+  }
+  return metadata;
+}
+
+function callOptionsOf(options: CallOptions): grpc.CallOptions {
+  return options.timeoutMs === undefined
+    ? {}
+    : { deadline: Date.now() + options.timeoutMs };
+}
+
+/** Cancels `call` when `signal` aborts; returns the unsubscribe function. */
+function cancelOnAbort(
+  call: { cancel(): void },
+  signal: AbortSignal | undefined,
+): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    call.cancel();
+    return () => {};
+  }
+  const onAbort = () => call.cancel();
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}
+
+/** Writes every item to a client stream, honouring backpressure, then ends it. */
+async function sendAll<T>(
+  call: grpc.ClientWritableStream<T> | grpc.ClientDuplexStream<T, unknown>,
+  items: Iterable<T> | AsyncIterable<T>,
+): Promise<void> {
+  for await (const item of items) {
+    if (call.destroyed) return;
+    if (!call.write(item)) await once(call, "drain");
+  }
+  call.end();
+}
+
+/** Reads a client stream as an async iterable of RouteGuideError-failing items. */
+async function* receiveAll<T>(
+  call: grpc.ClientReadableStream<T> | grpc.ClientDuplexStream<unknown, T>,
+  cleanup: () => void,
+): AsyncGenerator<T, void, undefined> {
+  try {
+    for await (const item of call) yield item as T;
+  } catch (error) {
+    throw RouteGuideError.from(error);
+  } finally {
+    // Leaving early (break, return, throw) cancels the call.
+    call.cancel();
+    cleanup();
+  }
+}
+
+/**
+ * A RouteGuide client over grpc-js.
+ *
+ * @example
+ * ```ts ignore
+ * import { RouteGuideClient } from "../mod.ts";
+ * const client = new RouteGuideClient("localhost:50051");
+ * const feature = await client.getFeature({ latitude: 409146138, longitude: -746188906 });
+ * for await (const f of client.listFeatures({
+ *   lo: { latitude: 400000000, longitude: -750000000 },
+ *   hi: { latitude: 420000000, longitude: -730000000 },
+ * })) console.log(f.name);
+ * client.close();
+ * ```
+ */
+export class RouteGuideClient {
+  readonly #stub: GeneratedClient;
+
+  /** Creates a client for `address` (`host:port`, or any grpc-js target). */
+  constructor(address: string, options: ClientOptions = {}) {
+    this.#stub = new RouteGuideStub(
+      address,
+      options.credentials ?? grpc.credentials.createInsecure(),
+      options.channelOptions,
+    );
+  }
+
+  /** The feature at a point; an unnamed feature when there is none. */
+  getFeature(point: Point, options: CallOptions = {}): Promise<Feature> {
+    return new Promise((resolve, reject) => {
+      const call = this.#stub.GetFeature(
+        point,
+        metadataOf(options),
+        callOptionsOf(options),
+        (error, feature) => {
+          cleanup();
+          if (error) reject(RouteGuideError.from(error));
+          else resolve(feature!);
+        },
+      );
+      const cleanup = cancelOnAbort(call, options.signal);
+    });
+  }
+
+  /** Every feature inside a rectangle, as the server streams them. */
+  listFeatures(
+    rectangle: Rectangle,
+    options: CallOptions = {},
+  ): AsyncIterable<Feature> {
+    const call = this.#stub.ListFeatures(
+      rectangle,
+      metadataOf(options),
+      callOptionsOf(options),
+    );
+    return receiveAll(call, cancelOnAbort(call, options.signal));
+  }
+
+  /** Sends a route's points and resolves with the server's summary. */
+  recordRoute(
+    points: Iterable<Point> | AsyncIterable<Point>,
+    options: CallOptions = {},
+  ): Promise<RouteSummary> {
+    return new Promise((resolve, reject) => {
+      const call = this.#stub.RecordRoute(
+        metadataOf(options),
+        callOptionsOf(options),
+        (error, summary) => {
+          cleanup();
+          if (error) reject(RouteGuideError.from(error));
+          else resolve(summary!);
+        },
+      );
+      const cleanup = cancelOnAbort(call, options.signal);
+      sendAll(call, points).catch((error) => {
+        // The source failed: give up the call and report the source's error.
+        cleanup();
+        call.cancel();
+        reject(error);
+      });
+    });
+  }
+
+  /**
+   * Sends notes and yields the notes the server returns (earlier notes at
+   * each note's location) until both sides are done.
+   */
+  routeChat(
+    notes: Iterable<RouteNote> | AsyncIterable<RouteNote>,
+    options: CallOptions = {},
+  ): AsyncIterable<RouteNote> {
+    const call = this.#stub.RouteChat(
+      metadataOf(options),
+      callOptionsOf(options),
+    );
+    const cleanup = cancelOnAbort(call, options.signal);
+    sendAll(call, notes).catch((error) =>
+      call.destroy(error instanceof Error ? error : new Error(String(error)))
+    );
+    return receiveAll(call, cleanup);
+  }
+
+  /** Closes the channel; calls in flight are cancelled. */
+  close(): void {
+    this.#stub.close();
+  }
+}

