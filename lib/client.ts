@@ -30,10 +30,8 @@ export interface CallOptions {
 
 /** How to reach a RouteGuide server. */
 export interface ClientOptions {
-  /** Transport security (default: plaintext). */
-  credentials?: grpc.ChannelCredentials;
-  /** Raw grpc-js channel options. */
-  channelOptions?: grpc.ChannelOptions;
+  /** Extra grpc-js channel options, such as `grpc.max_receive_message_length`. */
+  channelOptions?: Record<string, string | number>;
 }
 
 function metadataOf(options: CallOptions): grpc.Metadata {
@@ -115,7 +113,7 @@ export class RouteGuideClient {
   constructor(address: string, options: ClientOptions = {}) {
     this.#stub = new RouteGuideStub(
       address,
-      options.credentials ?? grpc.credentials.createInsecure(),
+      grpc.credentials.createInsecure(),
       options.channelOptions,
     );
   }
