@@ -139,7 +139,15 @@ export function toGrpcImplementation(
     async RouteChat(call: grpc.ServerDuplexStream<RouteNote, RouteNote>) {
       const context = contextOf(call);
       try {
-        await writeAll(call, handlers.routeChat(call, context), context.signal);
+        // `for await` over the call itself would destroy the whole duplex
+        // once the client half-closes, dropping responses not yet sent
+        // and the status: read it without destroying.
+        const notes = call.iterator({ destroyOnReturn: false });
+        await writeAll(
+          call,
+          handlers.routeChat(notes, context),
+          context.signal,
+        );
         if (!context.signal.aborted) call.end();
       } catch (error) {
         call.emit("error", toStatus("RouteChat", error, report));
