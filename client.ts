@@ -272,7 +272,11 @@ try {
     throw error;
   }
 
-  client = new RouteGuideClient(address);
+  try {
+    client = new RouteGuideClient(address);
+  } catch (error) {
+    throw new UsageError(`--addr '${address}': ${(error as Error).message}`);
+  }
   await run(client);
   client.close();
   Deno.exit(0);

@@ -263,8 +263,8 @@ export async function listCommand(
 }
 
 /**
- * Lists the features in `area` and yields `count` of them at random, for a
- * RecordRoute over places the server knows. Throws {@link UsageError} when
+ * Lists the features in `area` and returns a route of `count` of them
+ * picked at random (lazily), for a RecordRoute over places the server knows. Throws {@link UsageError} when
  * the area holds none.
  *
  * @example
@@ -280,7 +280,7 @@ export async function randomListedRoute(
   count: number,
   area: Rectangle = DEMO_RECTANGLE,
   call: CallOptions = {},
-): Promise<Point[]> {
+): Promise<Iterable<Point>> {
   const listed: Feature[] = await Array.fromAsync(
     client.listFeatures(area, call),
   );
@@ -289,7 +289,8 @@ export async function randomListedRoute(
       "the server lists no features in the area to visit (see --area, --file)",
     );
   }
-  return [...randomRoute(listed, count)];
+  // Picked as they are sent: a long route is never held in memory.
+  return randomRoute(listed, count);
 }
 
 /**

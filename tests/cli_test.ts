@@ -290,14 +290,20 @@ Deno.test("list prints every feature in the rectangle, either diagonal", async (
 Deno.test("record visits N random features the server lists in the area", async () => {
   await withServer(async (server) => {
     const addr = ["--addr", server.address];
-    const [demoArea, negativeArea] = await Promise.all([
+    const [demoArea, negativeArea, emptyArea] = await Promise.all([
       runClient([...addr, "record", "--points", "4"]),
       runClient([...addr, "record", "--points=3", "--area=-2,-3,-1,-2"]),
+      runClient([...addr, "record", "--area", "1,1,2,2"]),
     ]);
     assert.equal(demoArea.code, 0, demoArea.stderr.join("\n"));
     assertRoute(demoArea.stdout, 4, IN_DEMO_AREA);
     assert.equal(negativeArea.code, 0, negativeArea.stderr.join("\n"));
     assertRoute(negativeArea.stdout, 3, [SOUTH_WEST]);
+    assertFailure(
+      emptyArea,
+      2,
+      "routeguide client: the server lists no features in the area to visit",
+    );
   });
 });
 
@@ -560,6 +566,10 @@ Deno.test("bad arguments fail in one line before any call", async () => {
         "--points is an option of 'record' only",
       ],
       [["--json"], "--json applies to commands; the demo prints text"],
+      [
+        ["--addr=", "feature", "1", "2"],
+        "--addr '': Could not parse target name",
+      ],
     ];
     const runs = await Promise.all(
       cases.map(([args]) => runClient([...addr, ...args])),
