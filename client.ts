@@ -183,7 +183,7 @@ try {
     console.log(command ? COMMAND_HELP[command] : HELP);
     Deno.exit(0);
   }
-  const usage = command ? `${command}: ` : "";
+  const commandPrefix = command ? `${command}: ` : "";
   if (command !== undefined && args.length !== ARITY[command]) {
     throw new UsageError(
       `${command} takes ${ARITY[command]} arguments, got ${args.length}: ${
@@ -266,8 +266,8 @@ try {
           chatCommand(c, parseNotes(readLines(Deno.stdin.readable)), options);
     }
   } catch (error) {
-    if (error instanceof UsageError && usage) {
-      throw new UsageError(`${usage}${error.message}`);
+    if (error instanceof UsageError && commandPrefix) {
+      throw new UsageError(`${commandPrefix}${error.message}`);
     }
     throw error;
   }
