@@ -94,11 +94,12 @@ summary is printed.
 `,
   chat: `Usage: deno task client [options] chat < NOTES
 
-RouteChat: reads lines 'LAT LNG message' (decimal degrees, then the message)
-from stdin and sends each as a note as soon as it is read, printing
-"Sending RouteNote for ..."; prints "< Found previous note at ...: <message>"
-for each earlier note at that location the server returns. End of input
-(Ctrl-D) ends the chat. Notes are shared by every client of the server.
+RouteChat: reads lines 'LAT LNG message' (decimal degrees, then the message;
+blank lines skipped) from stdin and sends each as a note as soon as it is
+read, printing "Sending RouteNote for ...". Prints "< Found previous note at
+...: <message>" for each earlier note at that location the server returns.
+End of input (Ctrl-D) ends the chat. Notes are shared by every client of the
+server.
 --timeout bounds the whole chat: use --timeout 0 when typing at a terminal.
 
 Options: --addr, --timeout, --json (see --help); with --json only the notes
