@@ -57,6 +57,35 @@ async function drained(
   }
 }
 
+/** A server call that we read requests from. */
+type RequestStream<T> =
+  | grpc.ServerReadableStream<T, unknown>
+  | grpc.ServerDuplexStream<T, unknown>;
+
+/**
+ * The call's requests as an async iterable. A plain `for await` over a
+ * grpc-js call destroys it when the loop ends (Node's Readable iterator
+ * does), and a destroyed call sends neither responses nor a status: RouteChat
+ * then never ends. Iterating with `destroyOnReturn: false` leaves the call
+ * open for the responses and status still to come. A read that fails because
+ * the client cancelled becomes CANCELLED, not an internal error.
+ */
+async function* requestsOf<T>(
+  call: RequestStream<T>,
+  signal: AbortSignal,
+): AsyncGenerator<T, void, undefined> {
+  try {
+    for await (const request of call.iterator({ destroyOnReturn: false })) {
+      yield request as T;
+    }
+  } catch (error) {
+    if (signal.aborted) {
+      throw new RouteGuideError(Status.CANCELLED, "the call was cancelled");
+    }
+    throw error;
+  }
+}
+
 /**
  * Writes every item to a server stream, waiting for `drain` when the
  * stream's buffer is full, and stopping as soon as the call is cancelled.
@@ -130,7 +159,8 @@ export function toGrpcImplementation(
       call: grpc.ServerReadableStream<Point, RouteSummary>,
       callback: grpc.sendUnaryData<RouteSummary>,
     ) {
-      handlers.recordRoute(call, contextOf(call)).then(
+      const context = contextOf(call);
+      handlers.recordRoute(requestsOf(call, context.signal), context).then(
         (summary) => callback(null, summary),
         (error) => callback(toStatus("RecordRoute", error, report)),
       );
@@ -139,7 +169,11 @@ export function toGrpcImplementation(
     async RouteChat(call: grpc.ServerDuplexStream<RouteNote, RouteNote>) {
       const context = contextOf(call);
       try {
-        await writeAll(call, handlers.routeChat(call, context), context.signal);
+        await writeAll(
+          call,
+          handlers.routeChat(requestsOf(call, context.signal), context),
+          context.signal,
+        );
         if (!context.signal.aborted) call.end();
       } catch (error) {
         call.emit("error", toStatus("RouteChat", error, report));
