@@ -67,23 +67,26 @@ type RequestStream<T> =
  * grpc-js call destroys it when the loop ends (Node's Readable iterator
  * does), and a destroyed call sends neither responses nor a status: RouteChat
  * then never ends. Iterating with `destroyOnReturn: false` leaves the call
- * open for the responses and status still to come. A read that fails because
- * the client cancelled becomes CANCELLED, not an internal error.
+ * open for the responses and status still to come. Requests that stop
+ * because the client cancelled (or the deadline passed) end in CANCELLED,
+ * never in an internal error or a normal end.
  */
 async function* requestsOf<T>(
   call: RequestStream<T>,
   signal: AbortSignal,
 ): AsyncGenerator<T, void, undefined> {
+  const cancelled = () =>
+    new RouteGuideError(Status.CANCELLED, "the call was cancelled");
   try {
     for await (const request of call.iterator({ destroyOnReturn: false })) {
       yield request as T;
     }
   } catch (error) {
-    if (signal.aborted) {
-      throw new RouteGuideError(Status.CANCELLED, "the call was cancelled");
-    }
-    throw error;
+    throw signal.aborted ? cancelled() : error;
   }
+  // A cancelled call's requests can end without an error; it is still no
+  // half-close, so the handler must not answer as if the client were done.
+  if (signal.aborted) throw cancelled();
 }
 
 /**
