@@ -231,8 +231,12 @@ export interface ServerProcess extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** `host:port` it printed. */
   address: string;
-  /** Lines it printed to stdout after the listening line, as they come. */
+  /** The line it printed when listening. */
+  firstLine: string;
+  /** The next line it prints to stdout (undefined at the end). */
   nextLine(): Promise<string | undefined>;
+  /** Every stdout line read so far (all of them after `exit`). */
+  lines(): string[];
   /** Waits for exit; resolves with exit code and all of stderr. */
   exit(): Promise<{ code: number; stderr: string }>;
 }
@@ -277,20 +281,26 @@ export async function startServerProcess(
       } ${await stderr}`,
     );
   }
+  const seen: string[] = [first.value!];
+  const nextLine = async () => {
+    const { value } = await lines.read();
+    if (value !== undefined) seen.push(value);
+    return value;
+  };
   let exited: Promise<{ code: number; stderr: string }> | undefined;
   const exit = () =>
     exited ??= (async () => {
       const status = await child.status;
-      // Drain what is left so that the pipe closes.
-      while (!(await lines.read()).done) { /* discard */ }
+      // Read what is left so that the pipe closes.
+      while (await nextLine() !== undefined) { /* collected in seen */ }
       return { code: status.code, stderr: await stderr };
     })();
   return {
     child,
     address: match[1],
-    async nextLine() {
-      return (await lines.read()).value;
-    },
+    firstLine: first.value!,
+    nextLine,
+    lines: () => seen.slice(),
     exit,
     async [Symbol.asyncDispose]() {
       try {
