@@ -150,10 +150,6 @@ try {
   fail(`cannot listen on ${values.host}:${port}: ${causes || message}`);
 }
 if (!grpcLogsWanted) grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
-console.log(
-  `RouteGuide server listening on ${server.address} with ${features.size} features`,
-);
-
 const running = server;
 async function shutdown(signal: string): Promise<void> {
   console.log(`${signal}: shutting down (grace ${graceSeconds} s)`);
@@ -164,3 +160,8 @@ async function shutdown(signal: string): Promise<void> {
 }
 Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
 Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
+// Announce the address only once a signal would shut down gracefully: a
+// supervisor may signal as soon as it sees this line.
+console.log(
+  `RouteGuide server listening on ${server.address} with ${features.size} features`,
+);
