@@ -149,10 +149,13 @@ Deno.test("parseFeatures reads the classic route_guide_db.json format", () => {
       name: "Patriots Path",
     },
     { location: { latitude: 408122808, longitude: -743999179 }, name: "" },
+    // proto3 JSON leaves out zeros and empty strings.
+    { location: { longitude: 5 } },
   ]);
   assert.deepEqual(parseFeatures(text, "db.json"), [
     feature("Patriots Path", 407838351, -746143763),
     feature("", 408122808, -743999179),
+    feature("", 0, 5),
   ]);
 });
 
@@ -197,6 +200,14 @@ Deno.test("parseFeatures names the file and the first bad entry", () => {
     [
       JSON.stringify([feature("ok", 1, 1), 42]),
       /^db\.json: entry 1: not an object/,
+    ],
+    [
+      JSON.stringify([feature("ok", 1, 1), { name: "nowhere" }]),
+      /^db\.json: entry 1: location is missing/,
+    ],
+    [
+      JSON.stringify([{ name: "text", location: "1,2" }]),
+      /^db\.json: entry 0: location is missing or not an object/,
     ],
     [
       JSON.stringify({
