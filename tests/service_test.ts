@@ -316,3 +316,49 @@ Deno.test("RouteChat ends the server side when the client half-closes", async ()
   const chat = new ChatSession(t.newStub());
   assert.deepEqual(await chat.finish(), []);
 });
+
+Deno.test("RouteChat from concurrent clients: each note gets exactly the notes stored before it", async () => {
+  const CLIENTS = 4, NOTES = 10;
+  await using t = await startTestServer();
+  const streams = await Promise.all(
+    Array.from({ length: CLIENTS }, (_, c) =>
+      collect(
+        t.newClient().routeChat(
+          Array.from({ length: NOTES }, (_, n) => note(`c${c}n${n}`, 7, 7)),
+        ),
+      )),
+  );
+  // Every answer is a prefix of one global order, which starts with the
+  // first note stored: split each call's stream where that note recurs.
+  const all = streams.flat().map((x) => x.message);
+  const first = all[0];
+  const answers = streams.flatMap((stream) => {
+    const out: string[][] = [];
+    for (const { message } of stream) {
+      if (message === first) out.push([]);
+      out.at(-1)!.push(message);
+    }
+    return out;
+  });
+  answers.sort((a, b) => a.length - b.length);
+  // One note (the first stored) got nothing; the others got 1..39 notes.
+  assert.deepEqual(
+    answers.map((a) => a.length),
+    Array.from({ length: CLIENTS * NOTES - 1 }, (_, i) => i + 1),
+  );
+  const order = answers.at(-1)!;
+  for (const answer of answers) {
+    assert.deepEqual(answer, order.slice(0, answer.length));
+  }
+  // Each client's own notes appear in the order it sent them.
+  for (let c = 0; c < CLIENTS; c++) {
+    const mine = order.filter((m) => m.startsWith(`c${c}n`));
+    assert.deepEqual(
+      mine,
+      Array.from({ length: NOTES }, (_, n) => `c${c}n${n}`).slice(
+        0,
+        mine.length,
+      ),
+    );
+  }
+});
