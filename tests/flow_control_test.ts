@@ -116,7 +116,8 @@ Deno.test("ListFeatures stops pulling features as soon as the client cancels mid
     if (++received === 1_000) break; // cancels the call
   }
   const pulled = await within(60_000, "server stop", stopped.promise);
-  assert.ok(pulled < CAP, `server pulled all ${pulled} features`);
+  // It stops within a few buffers of the cancel, far from the end.
+  assert.ok(pulled < 100_000, `server pulled ${pulled} features`);
   assert.ok(pulled >= 1_000);
   assert.deepEqual(s.reports, []);
 });

@@ -213,7 +213,7 @@ export class ChatSession {
   }
 }
 
-/** Writes features as a classic route_guide_db.json file in a temp dir. */
+/** Writes a db file (JSON value or text) to a temp file; returns its path. */
 export async function writeDbFile(
   contents: unknown,
   suffix = ".json",
@@ -242,7 +242,7 @@ export interface ServerProcess extends AsyncDisposable {
 }
 
 /** Runs `server.ts` with args and the repo's default permission set. */
-export function spawnServer(args: string[]): Deno.ChildProcess {
+function spawnServer(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-P", "server.ts", ...args],
     cwd: REPO_ROOT,
@@ -314,7 +314,7 @@ export async function startServerProcess(
 }
 
 /** Splits a text stream into lines. */
-export function lineSplitter(): TransformStream<string, string> {
+function lineSplitter(): TransformStream<string, string> {
   let buffer = "";
   return new TransformStream({
     transform(chunk, controller) {
