@@ -3,6 +3,7 @@
  *
  * @module
  */
+import * as grpc from "@grpc/grpc-js";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_GRACE_MS,
@@ -78,7 +79,8 @@ try {
     },
   }));
 } catch (error) {
-  fail(`${(error as Error).message} (see --help)`);
+  // parseArgs explains some errors over several lines: keep them on one.
+  fail(`${(error as Error).message.replace(/\s*\n\s*/g, " ")} (see --help)`);
 }
 if (values.help) {
   console.log(HELP);
@@ -122,6 +124,11 @@ const notes = new MemoryNoteBoard({
   ),
 });
 
+// grpc-js logs a failed bind itself before rejecting; the one line below
+// says it all, unless the user asked for grpc-js's logs.
+const grpcLogsWanted = Deno.env.get("GRPC_NODE_VERBOSITY") ??
+  Deno.env.get("GRPC_VERBOSITY");
+if (!grpcLogsWanted) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 let server;
 try {
   server = await startServer({
@@ -136,12 +143,13 @@ try {
     ),
   });
 } catch (error) {
-  fail(`cannot listen on ${values.host}:${port}: ${(error as Error).message}`);
+  // "No address added out of total 1 resolved errors: [listen EADDRINUSE...]":
+  // the bracketed causes are what the user needs.
+  const message = (error as Error).message;
+  const causes = message.match(/errors: \[(.*)\]$/)?.[1];
+  fail(`cannot listen on ${values.host}:${port}: ${causes || message}`);
 }
-console.log(
-  `RouteGuide server listening on ${server.address} with ${features.size} features`,
-);
-
+if (!grpcLogsWanted) grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
 const running = server;
 async function shutdown(signal: string): Promise<void> {
   console.log(`${signal}: shutting down (grace ${graceSeconds} s)`);
@@ -152,3 +160,8 @@ async function shutdown(signal: string): Promise<void> {
 }
 Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
 Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
+// Announce the address only once a signal would shut down gracefully: a
+// supervisor may signal as soon as it sees this line.
+console.log(
+  `RouteGuide server listening on ${server.address} with ${features.size} features`,
+);

@@ -7,7 +7,6 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { type EventEmitter, once } from "node:events";
-import type { Readable } from "node:stream";
 import { RouteGuideError, Status } from "./errors.ts";
 import type { CallContext, RouteGuideHandlers } from "./service.ts";
 import type {
@@ -58,6 +57,38 @@ async function drained(
   }
 }
 
+/** A server call that we read requests from. */
+type RequestStream<T> =
+  | grpc.ServerReadableStream<T, unknown>
+  | grpc.ServerDuplexStream<T, unknown>;
+
+/**
+ * The call's requests as an async iterable. A plain `for await` over a
+ * grpc-js call destroys it when the loop ends (Node's Readable iterator
+ * does), and a destroyed call sends neither responses nor a status: RouteChat
+ * then never ends. Iterating with `destroyOnReturn: false` leaves the call
+ * open for the responses and status still to come. Requests that stop
+ * because the client cancelled (or the deadline passed) end in CANCELLED,
+ * never in an internal error or a normal end.
+ */
+async function* requestsOf<T>(
+  call: RequestStream<T>,
+  signal: AbortSignal,
+): AsyncGenerator<T, void, undefined> {
+  const cancelled = () =>
+    new RouteGuideError(Status.CANCELLED, "the call was cancelled");
+  try {
+    for await (const request of call.iterator({ destroyOnReturn: false })) {
+      yield request as T;
+    }
+  } catch (error) {
+    throw signal.aborted ? cancelled() : error;
+  }
+  // A cancelled call's requests can end without an error; it is still no
+  // half-close, so the handler must not answer as if the client were done.
+  if (signal.aborted) throw cancelled();
+}
+
 /**
  * Writes every item to a server stream, waiting for `drain` when the
  * stream's buffer is full, and stopping as soon as the call is cancelled.
@@ -80,15 +111,6 @@ async function writeAll<T>(
       if (!call.write(item) && !await drained(call, signal)) return;
     }
   }
-}
-
-/**
- * The call's requests as an async iterable. A plain `for await` over a
- * grpc-js call destroys the call when the loop ends, before its status can
- * be sent; this iterator leaves the call to us.
- */
-function requestsOf<T>(call: Readable): AsyncIterable<T> {
-  return call.iterator({ destroyOnReturn: false });
 }
 
 /**
@@ -140,7 +162,8 @@ export function toGrpcImplementation(
       call: grpc.ServerReadableStream<Point, RouteSummary>,
       callback: grpc.sendUnaryData<RouteSummary>,
     ) {
-      handlers.recordRoute(requestsOf(call), contextOf(call)).then(
+      const context = contextOf(call);
+      handlers.recordRoute(requestsOf(call, context.signal), context).then(
         (summary) => callback(null, summary),
         (error) => callback(toStatus("RecordRoute", error, report)),
       );
@@ -149,8 +172,11 @@ export function toGrpcImplementation(
     async RouteChat(call: grpc.ServerDuplexStream<RouteNote, RouteNote>) {
       const context = contextOf(call);
       try {
-        const notes = handlers.routeChat(requestsOf(call), context);
-        await writeAll(call, notes, context.signal);
+        await writeAll(
+          call,
+          handlers.routeChat(requestsOf(call, context.signal), context),
+          context.signal,
+        );
         if (!context.signal.aborted) call.end();
       } catch (error) {
         call.emit("error", toStatus("RouteChat", error, report));
