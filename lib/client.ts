@@ -30,10 +30,8 @@ export interface CallOptions {
 
 /** How to reach a RouteGuide server. */
 export interface ClientOptions {
-  /** Transport security (default: plaintext). */
-  credentials?: grpc.ChannelCredentials;
-  /** Raw grpc-js channel options. */
-  channelOptions?: grpc.ChannelOptions;
+  /** Extra grpc-js channel options, such as `grpc.max_receive_message_length`. */
+  channelOptions?: Record<string, string | number>;
 }
 
 function metadataOf(options: CallOptions): grpc.Metadata {
@@ -98,7 +96,7 @@ export interface ChannelTarget {
   /** What to pass to a grpc-js client as its target. */
   target: string;
   /** Channel options the target needs (a service config for round_robin). */
-  channelOptions: grpc.ChannelOptions;
+  channelOptions: Record<string, string | number>;
 }
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}:\d+$/;
@@ -185,7 +183,7 @@ export class RouteGuideClient {
     const { target, channelOptions } = channelTarget(address);
     this.#stub = new RouteGuideStub(
       target,
-      options.credentials ?? grpc.credentials.createInsecure(),
+      grpc.credentials.createInsecure(),
       { ...channelOptions, ...options.channelOptions },
     );
   }
