@@ -158,12 +158,15 @@ class Child {
   }
 }
 
-/** A redis-server of our own: loopback, data in `dir`, every write fsynced. */
+/**
+ * A redis-server of our own: loopback, data in `dir`, append-only file
+ * fsynced on every write (tests) or every second (benchmarks).
+ */
 export class RedisProcess extends Child {
   /** The port it listens on. */
   readonly port: number;
 
-  private constructor(dir: string, port: number) {
+  private constructor(dir: string, port: number, fsync: string) {
     super("redis-server", [
       "--port",
       String(port),
@@ -176,7 +179,7 @@ export class RedisProcess extends Child {
       "--appendonly",
       "yes",
       "--appendfsync",
-      "always",
+      fsync,
       "--save",
       "",
       "--logfile",
@@ -186,8 +189,12 @@ export class RedisProcess extends Child {
   }
 
   /** Starts Redis on `port` (default: a free one) and waits until it is ready. */
-  static async start(dir: string, port = freePort()): Promise<RedisProcess> {
-    const redis = new RedisProcess(dir, port);
+  static async start(
+    dir: string,
+    port: number = freePort(),
+    fsync: "always" | "everysec" = "always",
+  ): Promise<RedisProcess> {
+    const redis = new RedisProcess(dir, port, fsync);
     await redis.stdout.waitFor(/Ready to accept connections/, redis.status);
     return redis;
   }
@@ -312,10 +319,14 @@ http {
   scgi_temp_path ${dir}/scgi;
   upstream routeguide {
 ${upstreams.map((u) => `    server ${u};`).join("\n")}
-    keepalive 16;
+    # nginx sends one call per upstream connection: keep enough of them
+    # open, and long, or it reconnects for nearly every call.
+    keepalive 256;
+    keepalive_requests 1000000;
   }
   server {
     listen 127.0.0.1:${port} http2;
+    keepalive_requests 1000000;
     location /routeguide.RouteGuide/ {
       grpc_pass grpc://routeguide;
       grpc_read_timeout 1h;
