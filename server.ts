@@ -136,7 +136,7 @@ async function connectNotes(
 if (workers > 1 && !isWorker) {
   // The primary only checks Redis (one clear line if it is down), forks
   // and waits: the workers load features and serve.
-  await (await connectNotes(1, 1)).close();
+  await (await connectNotes(1, 1)).close(); // reachability only
   let pool;
   try {
     pool = await startWorkers(workers);

@@ -197,10 +197,13 @@ export class RedisNoteBoard implements NoteBoard {
         [note.message, ...this.#limits],
       );
     } catch (error) {
+      const reason = (error as Error).message;
       throw new RouteGuideError(
         Status.UNAVAILABLE,
-        `RouteChat notes are unavailable: ${this.#where}: ${
-          (error as Error).message
+        `RouteChat notes are unavailable: ${
+          this.#healthy
+            ? `${this.#where} failed: ${reason}`
+            : `cannot reach ${this.#where} (${reason})`
         }`,
         { cause: error },
       );
@@ -212,12 +215,13 @@ export class RedisNoteBoard implements NoteBoard {
   }
 
   /** Closes the connection; the board is unusable afterwards. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#listeners.clear();
-    // destroy() drops the socket at once even while reconnecting.
-    this.#client.destroy();
-    await Promise.resolve();
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#listeners.clear();
+      // destroy(), not close(): it also stops a reconnection in progress.
+      this.#client.destroy();
+    }
+    return Promise.resolve();
   }
 }
