@@ -37,6 +37,23 @@ async function stopAll(
   for (const item of stack.reverse()) await item.stop();
 }
 
+/** Process ids of `pid`'s children. */
+async function children(pid: number): Promise<number[]> {
+  const { stdout } = await new Deno.Command("pgrep", {
+    args: ["-P", String(pid)],
+  }).output();
+  return new TextDecoder().decode(stdout).split("\n").filter((l) => l)
+    .map(Number);
+}
+
+async function alive(pid: number): Promise<boolean> {
+  const { success } = await new Deno.Command("kill", {
+    args: ["-0", String(pid)],
+    stderr: "null",
+  }).output();
+  return success;
+}
+
 function client(address: string | string[]): RouteGuideClient {
   // A channel of its own: grpc-js otherwise shares one connection between
   // clients of one target, and these tests need separate connections.
@@ -312,7 +329,7 @@ Deno.test("--workers above 1 without --notes redis:// is refused with the reason
 
 Deno.test({
   name:
-    "--workers 2 serves every RPC from two processes on one port and shares notes between them" +
+    "--workers 2 serves every RPC from two processes on one port, shares notes between them and replaces a worker that dies" +
     skipped("redis-server"),
   ignore: !hasRedis,
   fn: () =>
@@ -331,10 +348,7 @@ Deno.test({
         ]);
         stack.push(server);
         assert.match(server.stdout.lines.join("\n"), /with 2 workers/);
-        const { stdout } = await new Deno.Command("pgrep", {
-          args: ["-P", String(server.process.pid)],
-        }).output();
-        const workers = new TextDecoder().decode(stdout).trim().split("\n");
+        const workers = await children(server.process.pid);
         assert.equal(workers.length, 2, "two worker processes");
 
         // The primary hands each new connection to the next worker.
@@ -355,13 +369,30 @@ Deno.test({
         } finally {
           for (const c of clients) c.close();
         }
+
+        // A worker that dies is replaced, and the port keeps answering.
+        Deno.kill(workers[0], "SIGKILL");
+        const now = await until("a replacement worker", async () => {
+          const pids = await children(server.process.pid);
+          return pids.length === 2 && !pids.includes(workers[0])
+            ? pids
+            : undefined;
+        });
+        const fresh = client(server.address);
+        try {
+          const here = { latitude: 10, longitude: 10 };
+          for (let i = 0; i < 4; i++) {
+            assert.equal((await fresh.getFeature(here)).name, "pool");
+          }
+        } finally {
+          fresh.close();
+        }
+
         const { code } = await server.stop();
         assert.equal(code, 0, "SIGTERM stops the workers and the primary");
-        const left = await new Deno.Command("kill", {
-          args: ["-0", ...workers],
-          stderr: "null",
-        }).output();
-        assert.equal(left.success, false, "no worker outlives the primary");
+        for (const pid of now) {
+          assert.equal(await alive(pid), false, "no worker outlives it");
+        }
       } finally {
         await stopAll(stack);
       }
