@@ -1,6 +1,6 @@
 /**
  * `deno task bench:scale`: GetFeature calls/s and RouteChat notes/s for one
- * server process, two replicas behind nginx, and `--workers 2`, all with
+ * server process, one and two replicas behind nginx, and `--workers 2`, all with
  * notes in Redis, on this machine. Load comes from h2load (nghttp2-client),
  * a C HTTP/2 generator that sends ready-made gRPC frames, so the generator
  * takes little of the cores the servers compete for; the CPU time each
@@ -191,6 +191,31 @@ try {
     "1",
   ];
   let db_ = 10;
+  /** `count` replicas behind one nginx. */
+  const behindNginx = (count: number) => ({
+    name: `${count} replica${count > 1 ? "s" : ""} + nginx`,
+    async start() {
+      const replicas = [];
+      const notes = redis.url(db_++);
+      for (let i = 0; i < count; i++) {
+        const r = await ServerProcess.start([...serverArgs, "--notes", notes]);
+        stack.push(r);
+        replicas.push(r);
+      }
+      const nginx = await NginxProcess.start(
+        await Deno.makeTempDir({ dir }),
+        replicas.map((r) => r.address),
+      );
+      stack.push(nginx);
+      return {
+        address: nginx.address,
+        groups: {
+          servers: replicas.map((r) => r.process.pid),
+          nginx: [nginx.process.pid],
+        },
+      };
+    },
+  });
   const topologies: {
     name: string;
     start(): Promise<{ address: string; groups: Record<string, number[]> }>;
@@ -210,35 +235,8 @@ try {
         };
       },
     },
-    {
-      name: "2 replicas + nginx",
-      async start() {
-        const replicas = [];
-        for (let i = 0; i < 2; i++) {
-          const r = await ServerProcess.start([
-            ...serverArgs,
-            "--notes",
-            redis.url(db_),
-          ]);
-          stack.push(r);
-          replicas.push(r);
-        }
-        db_++;
-        const nginxDir = await Deno.makeTempDir({ dir });
-        const nginx = await NginxProcess.start(
-          nginxDir,
-          replicas.map((r) => r.address),
-        );
-        stack.push(nginx);
-        return {
-          address: nginx.address,
-          groups: {
-            servers: replicas.map((r) => r.process.pid),
-            nginx: [nginx.process.pid],
-          },
-        };
-      },
-    },
+    behindNginx(1),
+    behindNginx(2),
     {
       name: "--workers 2",
       async start() {
@@ -320,35 +318,40 @@ try {
     }
   }
 
-  const median = (ms: Measure[]): Measure =>
-    ms.toSorted((a, b) => a.perSecond - b.perSecond)[(ms.length - 1) >> 1];
-  const results = running.map((t) => ({
-    name: t.name,
-    get: median(t.get),
-    chat: median(t.chat),
-  }));
-  const [base] = results;
+  const middle = <T>(xs: T[], key: (x: T) => number): T =>
+    xs.toSorted((a, b) => key(a) - key(b))[(xs.length - 1) >> 1];
+  const base = running[0];
+  // Ratios pair each round with the single process's run of the same
+  // round (minutes apart at most), so slow drifts of the load from other
+  // work cancel out better than in a ratio of medians.
+  const ratio = (mine: Measure[], theirs: Measure[]) =>
+    middle(mine.map((m, i) => m.perSecond / theirs[i].perSecond), (r) => r);
   // Calls per CPU-second of the RouteGuide processes: what the servers
   // cost, whatever share of the machine other work left them.
   const serverCores = (m: Measure) =>
     (m.cores.server ?? 0) + (m.cores.servers ?? 0) + (m.cores.workers ?? 0) +
     (m.cores.primary ?? 0);
   console.log(
-    `\n2 cores, Deno ${Deno.version.deno}; median of ${rounds} rounds of ${seconds} s ` +
-      `after 1 s warm-up; h2load -c 8 (-m 16; RouteChat ${NOTES_PER_CALL} notes per call, 1 kept per location).`,
+    `\n2 cores, Deno ${Deno.version.deno}; ${rounds} rounds of ${seconds} s ` +
+      `after 1 s warm-up; h2load -c 8 -m 16; RouteChat ${NOTES_PER_CALL} notes per call, 1 kept per location.`,
   );
   console.log(
-    "topology             GetFeature/s  ratio  per server core  RouteChat notes/s  ratio  cores (GetFeature run)",
+    "Rates are medians over rounds; ratio = median over rounds of (rate / 1 process's rate in that round).",
   );
-  for (const r of results) {
+  console.log(
+    "topology             GetFeature/s  ratio  per server core  RouteChat notes/s  ratio  cores (median GetFeature run)",
+  );
+  for (const t of running) {
+    const get = middle(t.get, (m) => m.perSecond);
+    const talk = middle(t.chat, (m) => m.perSecond);
     console.log(
-      `${r.name.padEnd(20)} ${
-        String(Math.round(r.get.perSecond)).padStart(12)
-      }  ${(r.get.perSecond / base.get.perSecond).toFixed(2).padStart(5)}  ${
-        String(Math.round(r.get.perSecond / serverCores(r.get))).padStart(15)
-      }  ${String(Math.round(r.chat.perSecond)).padStart(17)}  ${
-        (r.chat.perSecond / base.chat.perSecond).toFixed(2).padStart(5)
-      }  ${coresText(r.get.cores)}`,
+      `${t.name.padEnd(20)} ${
+        String(Math.round(get.perSecond)).padStart(12)
+      }  ${ratio(t.get, base.get).toFixed(2).padStart(5)}  ${
+        String(Math.round(get.perSecond / serverCores(get))).padStart(15)
+      }  ${String(Math.round(talk.perSecond)).padStart(17)}  ${
+        ratio(t.chat, base.chat).toFixed(2).padStart(5)
+      }  ${coresText(get.cores)}`,
     );
   }
   console.log(

@@ -77,6 +77,9 @@ export function startWorkers(
         } else if (wasListening) {
           log(`worker ${worker.id} exited; starting another`);
           fork();
+        } else {
+          // Replacing a worker that cannot start would loop for ever.
+          log(`worker ${worker.id} exited before it listened; not replaced`);
         }
       });
     };
@@ -92,7 +95,11 @@ export function startWorkers(
             worker.once("exit", () => done());
             // Not worker.process.kill(): on Deno that drops the IPC channel
             // first, and the worker then dies closing its listener.
-            Deno.kill(worker.process.pid!, "SIGTERM");
+            try {
+              Deno.kill(worker.process.pid!, "SIGTERM");
+            } catch {
+              // Already gone; its exit event is on the way.
+            }
           })
         );
         const timer = setTimeout(() => {
