@@ -6,7 +6,6 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { once } from "node:events";
 import { RouteGuideError } from "./errors.ts";
 import { RouteGuideStub } from "./proto.ts";
 import type { RouteGuideClient as GeneratedClient } from "./gen/routeguide/RouteGuide.ts";
@@ -63,27 +62,52 @@ function cancelOnAbort(
   return () => signal.removeEventListener("abort", onAbort);
 }
 
-/** Writes every item to a client stream, honouring backpressure, then ends it. */
+/**
+ * Writes every item to a client stream, honouring backpressure, then ends
+ * it. Stops pulling items (and lets the source finish) as soon as the call
+ * has its status: a call that failed never emits `drain` again.
+ */
 async function sendAll<T>(
   call: grpc.ClientWritableStream<T> | grpc.ClientDuplexStream<T, unknown>,
   items: Iterable<T> | AsyncIterable<T>,
 ): Promise<void> {
-  for await (const item of items) {
-    if (call.destroyed) return;
-    if (!call.write(item)) await once(call, "drain");
+  let done = false;
+  let wake: (() => void) | undefined;
+  const onDone = () => {
+    done = true;
+    wake?.();
+  };
+  const onDrain = () => wake?.();
+  call.on("status", onDone).on("close", onDone).on("drain", onDrain);
+  try {
+    for await (const item of items) {
+      if (done || call.destroyed) return;
+      if (!call.write(item)) {
+        // `drain` and `status` come on a later tick, never during write().
+        if (!done) await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+      }
+    }
+    if (!done) call.end();
+  } finally {
+    call.off("status", onDone).off("close", onDone).off("drain", onDrain);
   }
-  call.end();
 }
 
-/** Reads a client stream as an async iterable of RouteGuideError-failing items. */
+/**
+ * Reads a client stream as an async iterable; a failed call throws a
+ * RouteGuideError, or the error of the source that `failedSource` reports.
+ */
 async function* receiveAll<T>(
   call: grpc.ClientReadableStream<T> | grpc.ClientDuplexStream<unknown, T>,
   cleanup: () => void,
+  failedSource: () => { error: unknown } | undefined = () => undefined,
 ): AsyncGenerator<T, void, undefined> {
   try {
     for await (const item of call) yield item as T;
   } catch (error) {
-    throw RouteGuideError.from(error);
+    const source = failedSource();
+    throw source ? source.error : RouteGuideError.from(error);
   } finally {
     // Leaving early (break, return, throw) cancels the call.
     call.cancel();
@@ -123,9 +147,14 @@ const SCHEME = /^(dns|ipv4|ipv6|unix|unix-abstract|vsock):/;
 export function channelTarget(
   addresses: string | readonly string[],
 ): ChannelTarget {
-  const list = typeof addresses === "string"
-    ? SCHEME.test(addresses) ? [addresses] : addresses.split(",")
-    : addresses;
+  // One address goes to grpc-js untouched (it judges what it can dial).
+  if (
+    typeof addresses === "string" &&
+    (SCHEME.test(addresses) || !addresses.includes(","))
+  ) {
+    return { target: addresses, channelOptions: {} };
+  }
+  const list = typeof addresses === "string" ? addresses.split(",") : addresses;
   const trimmed = list.map((address) => address.trim()).filter((a) => a);
   if (trimmed.length === 0) throw new RangeError("no server address given");
   if (trimmed.length === 1) return { target: trimmed[0], channelOptions: {} };
@@ -235,17 +264,18 @@ export class RouteGuideClient {
       );
       const cleanup = cancelOnAbort(call, options.signal);
       sendAll(call, points).catch((error) => {
-        // The source failed: give up the call and report the source's error.
+        // The source failed: report its error, then give up the call.
+        reject(error);
         cleanup();
         call.cancel();
-        reject(error);
       });
     });
   }
 
   /**
    * Sends notes and yields the notes the server returns (earlier notes at
-   * each note's location) until both sides are done.
+   * each note's location) until both sides are done. When `notes` throws,
+   * the call is cancelled and iteration throws that error.
    */
   routeChat(
     notes: Iterable<RouteNote> | AsyncIterable<RouteNote>,
@@ -256,10 +286,12 @@ export class RouteGuideClient {
       callOptionsOf(options),
     );
     const cleanup = cancelOnAbort(call, options.signal);
-    sendAll(call, notes).catch((error) =>
-      call.destroy(error instanceof Error ? error : new Error(String(error)))
-    );
-    return receiveAll(call, cleanup);
+    let failed: { error: unknown } | undefined;
+    sendAll(call, notes).catch((error) => {
+      failed = { error };
+      call.cancel();
+    });
+    return receiveAll(call, cleanup, () => failed);
   }
 
   /** Closes the channel; calls in flight are cancelled. */

@@ -70,3 +70,42 @@ Deno.test("channelTarget keeps one address as it is and turns lists into round_r
   );
   assert.throws(() => channelTarget(" , "), /no server address/);
 });
+
+Deno.test("client.ts --addr takes a comma-separated list; a host name in it is a usage error", async () => {
+  const replicas = await Promise.all(
+    ["east", "west"].map((name) =>
+      startServer({
+        host: "127.0.0.1",
+        port: 0,
+        features: new FeatureDatabase([{ name, location: here }]),
+      })
+    ),
+  );
+  const run = async (addr: string) => {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-q", "-P", "client.ts", "--addr", addr, "--json"].concat(
+        ["feature", "0.000001", "0.000001"],
+      ),
+      stdin: "null",
+    }).output();
+    const text = (bytes: Uint8Array) =>
+      new TextDecoder().decode(bytes).trim().split("\n").filter((l) => l);
+    return { code, stdout: text(stdout), stderr: text(stderr) };
+  };
+  try {
+    const list = replicas.map((r) => r.address).join(",");
+    const ok = await run(list);
+    assert.equal(ok.code, 0, ok.stderr.join("\n"));
+    assert.ok(
+      ["east", "west"].includes(JSON.parse(ok.stdout[0]).name),
+      ok.stdout[0],
+    );
+
+    const bad = await run(`${replicas[0].address},replica-b:50051`);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.length, 1, bad.stderr.join("\n"));
+    assert.match(bad.stderr[0], /got 'replica-b:50051'/);
+  } finally {
+    for (const r of replicas) await r.close();
+  }
+});
