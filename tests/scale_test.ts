@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import {
+  MemoryNoteBoard,
+  type NoteBoard,
   RedisNoteBoard,
   RouteGuideClient,
   RouteGuideError,
@@ -61,6 +63,72 @@ function client(address: string | string[]): RouteGuideClient {
     channelOptions: { "grpc.use_local_subchannel_pool": 1 },
   });
 }
+
+Deno.test({
+  name:
+    "RedisNoteBoard answers exactly as MemoryNoteBoard, bounds and least-recently-used eviction included" +
+    skipped("redis-server"),
+  ignore: !hasRedis,
+  fn: () =>
+    inTempDir(async (dir) => {
+      const redis = await RedisProcess.start(dir);
+      const limits = { notesPerLocation: 3, maxLocations: 3 };
+      const memory = new MemoryNoteBoard(limits);
+      const board = await RedisNoteBoard.connect({
+        url: redis.url(8),
+        ...limits,
+      });
+      try {
+        // The reference case, then more notes than a location keeps, then
+        // more locations than the board keeps (p1 used last, so p2 goes).
+        const p = (i: number) => [i * 1000, -i * 1000] as const;
+        const script: [readonly [number, number], string][] = [
+          [p(1), "n1"],
+          [p(2), "n2"],
+          [p(1), "n3"],
+          [p(2), "n4"],
+          [p(1), "n5"],
+          [p(1), "n6"],
+          [p(1), "n7"],
+          [p(3), "n8"],
+          [p(1), "n9"],
+          [p(4), "n10"],
+          [p(2), "n11"],
+          [p(1), "n12"],
+          [p(3), "n13"],
+        ];
+        const run = async (b: NoteBoard) => {
+          const out = [];
+          for (const [[lat, lng], message] of script) {
+            out.push((await b.exchange(note(lat, lng, message))).map((n) =>
+              `${n.location!.latitude},${n.location!.longitude}:${n.message}`
+            ));
+          }
+          return out;
+        };
+        const expected = await run(memory);
+        assert.deepEqual(expected.slice(0, 6), [
+          [],
+          [],
+          ["1000,-1000:n1"],
+          ["2000,-2000:n2"],
+          ["1000,-1000:n1", "1000,-1000:n3"],
+          ["1000,-1000:n1", "1000,-1000:n3", "1000,-1000:n5"],
+        ]);
+        // n7: only the 3 newest at p1 are kept; n11: p2 was evicted.
+        assert.deepEqual(expected[6], [
+          "1000,-1000:n3",
+          "1000,-1000:n5",
+          "1000,-1000:n6",
+        ]);
+        assert.deepEqual(expected[10], []);
+        assert.deepEqual(await run(board), expected);
+      } finally {
+        await board.close();
+        await redis.stop();
+      }
+    }),
+});
 
 Deno.test({
   name:
