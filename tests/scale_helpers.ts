@@ -14,19 +14,24 @@ import {
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-async function hasCommand(name: string): Promise<boolean> {
-  const { success } = await new Deno.Command("sh", {
-    args: ["-c", `command -v ${name}`],
-    stdout: "null",
+/**
+ * Where a command is: on PATH, or in /usr/sbin (Debian's nginx), which a
+ * non-login PATH may lack. Undefined when it is not installed.
+ */
+async function findCommand(name: string): Promise<string | undefined> {
+  const { success, stdout } = await new Deno.Command("sh", {
+    args: ["-c", `command -v ${name} || command -v /usr/sbin/${name}`],
     stderr: "null",
   }).output();
-  return success;
+  return success ? new TextDecoder().decode(stdout).trim() : undefined;
 }
 
+const REDIS_SERVER = await findCommand("redis-server");
+const NGINX = await findCommand("nginx");
 /** Whether redis-server is installed (the Redis tests are skipped without it). */
-export const hasRedis: boolean = await hasCommand("redis-server");
+export const hasRedis: boolean = REDIS_SERVER !== undefined;
 /** Whether nginx is installed (the nginx tests are skipped without it). */
-export const hasNginx: boolean = await hasCommand("nginx");
+export const hasNginx: boolean = NGINX !== undefined;
 
 /** A free TCP port on 127.0.0.1 (free when asked; taken by whoever binds it next). */
 export function freePort(): number {
@@ -167,7 +172,7 @@ export class RedisProcess extends Child {
   readonly port: number;
 
   private constructor(dir: string, port: number, fsync: string) {
-    super("redis-server", [
+    super(REDIS_SERVER!, [
       "--port",
       String(port),
       "--bind",
@@ -261,7 +266,7 @@ export class NginxProcess extends Child {
   readonly address: string;
 
   private constructor(dir: string, address: string) {
-    super("nginx", ["-p", dir, "-c", `${dir}/nginx.conf`, "-e", "stderr"]);
+    super(NGINX!, ["-p", dir, "-c", `${dir}/nginx.conf`, "-e", "stderr"]);
     this.address = address;
   }
 
