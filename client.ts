@@ -43,7 +43,9 @@ Commands (coordinates in decimal degrees, e.g. 40.7128 -74.006):
                              stdin as a note, print the notes that come back
 
 Options:
-  --addr HOST:PORT    server address (default ${DEFAULT_ADDR})
+  --addr HOST:PORT    server address (default ${DEFAULT_ADDR}); a comma-
+                      separated list of IP:PORT balances calls over them
+                      (round_robin)
   --timeout SECONDS   deadline of each call; 0 for none (default ${DEFAULT_TIMEOUT_S})
   --json              print each message from the server as one JSON object
                       per line (E7 coordinates) instead of text; commands only

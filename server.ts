@@ -12,10 +12,14 @@ import {
   DEFAULT_NOTES_PER_LOCATION,
   FeatureDatabase,
   FeatureFileError,
+  isWorker,
   loadFeatureFile,
   loadWorldCities,
   MemoryNoteBoard,
+  type NoteBoard,
+  RedisNoteBoard,
   startServer,
+  startWorkers,
 } from "./mod.ts";
 
 const HELP = `Usage: deno task serve [options]
@@ -39,6 +43,13 @@ Options:
                               is dropped first (default ${DEFAULT_MAX_LOCATIONS})
   --max-notes-per-call N      notes one RouteChat call may send; the next ends
                               the call with RESOURCE_EXHAUSTED (default ${DEFAULT_MAX_NOTES_PER_CALL})
+  --notes URL                 where RouteChat notes live: memory (default,
+                              this process only) or redis://host:port/db, a
+                              Redis shared by every replica and kept across
+                              restarts; the bounds above then hold in Redis
+  --workers N                 serve from N processes on one port with
+                              node:cluster, one per core (default 1); N > 1
+                              needs --notes redis://... to share notes
   -h, --help                  show this help
 `;
 
@@ -75,6 +86,8 @@ try {
       "notes-per-location": { type: "string" },
       "max-locations": { type: "string" },
       "max-notes-per-call": { type: "string" },
+      notes: { type: "string", default: "memory" },
+      workers: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   }));
@@ -95,6 +108,61 @@ if (!(graceSeconds >= 0)) {
   fail(`--grace must be a number of seconds >= 0, got '${values.grace}'`);
 }
 
+// Scale-out (issue 5): --notes and --workers.
+const notesUrl = values.notes!;
+const useRedis = /^rediss?:\/\//.test(notesUrl);
+if (!useRedis && notesUrl !== "memory") {
+  fail(`--notes must be 'memory' or redis://host:port/db, got '${notesUrl}'`);
+}
+const workers = positiveInt("workers", values.workers, 1);
+if (workers > 1 && !useRedis) {
+  fail(
+    `--workers ${workers} needs --notes redis://...: each worker is its own process, so RouteChat notes must live in a shared Redis`,
+  );
+}
+async function connectNotes(
+  notesPerLocation: number,
+  maxLocations: number,
+): Promise<NoteBoard> {
+  if (!useRedis) return new MemoryNoteBoard({ notesPerLocation, maxLocations });
+  try {
+    return await RedisNoteBoard.connect({
+      url: notesUrl,
+      notesPerLocation,
+      maxLocations,
+    });
+  } catch (error) {
+    fail(`--notes: ${(error as Error).message}`);
+  }
+}
+if (workers > 1 && !isWorker) {
+  // The primary only checks Redis (one clear line if it is down), forks
+  // and waits: the workers load features and serve.
+  await (await connectNotes(1, 1)).close(); // reachability only
+  let pool;
+  try {
+    pool = await startWorkers(workers);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  console.log(
+    `RouteGuide server listening on ${
+      values.host.includes(":") ? `[${values.host}]` : values.host
+    }:${pool.port} with ${workers} workers`,
+  );
+  const running = pool;
+  const stop = async (signal: string) => {
+    console.log(`${signal}: shutting down ${workers} workers`);
+    await running.close(graceSeconds * 1000 + 5_000);
+    console.log("RouteGuide server stopped");
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  // The workers keep this process alive; nothing below runs here.
+  await new Promise(() => {});
+}
+
 if (CRASHING_DENO.test(Deno.version.deno)) {
   console.error(
     `routeguide server: warning: Deno ${Deno.version.deno} can abort after large server streams (denoland/deno#36788); use Deno 2.9.3`,
@@ -111,18 +179,18 @@ try {
   throw error;
 }
 
-const notes = new MemoryNoteBoard({
-  notesPerLocation: positiveInt(
+const notes = await connectNotes(
+  positiveInt(
     "notes-per-location",
     values["notes-per-location"],
     DEFAULT_NOTES_PER_LOCATION,
   ),
-  maxLocations: positiveInt(
+  positiveInt(
     "max-locations",
     values["max-locations"],
     DEFAULT_MAX_LOCATIONS,
   ),
-});
+);
 
 // grpc-js logs a failed bind itself before rejecting; the one line below
 // says it all, unless the user asked for grpc-js's logs.
@@ -161,7 +229,10 @@ async function shutdown(signal: string): Promise<void> {
 Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
 Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
 // Announce the address only once a signal would shut down gracefully: a
-// supervisor may signal as soon as it sees this line.
-console.log(
-  `RouteGuide server listening on ${server.address} with ${features.size} features`,
-);
+// supervisor may signal as soon as it sees this line. With --workers the
+// primary prints the one listening line for all.
+if (!isWorker) {
+  console.log(
+    `RouteGuide server listening on ${server.address} with ${features.size} features`,
+  );
+}
