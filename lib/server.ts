@@ -9,6 +9,17 @@ import { toGrpcImplementation } from "./grpc_adapter.ts";
 import { MemoryNoteBoard, type NoteBoard } from "./notes.ts";
 import { routeGuideServiceDefinition } from "./proto.ts";
 import { createRouteGuide } from "./service.ts";
+import { accessLogInterceptor } from "./access_log.ts";
+import { bearerTokenInterceptor } from "./auth.ts";
+import { addHealthService, type HealthStatus } from "./health.ts";
+import {
+  DEFAULT_LIMITS,
+  grpcOptionsFor,
+  limitConcurrentChats,
+  type ServerLimits,
+} from "./limits.ts";
+import type { Logger } from "./log.ts";
+import { addReflectionService } from "./reflection.ts";
 
 /** Default grace period for calls in flight at shutdown, in milliseconds. */
 export const DEFAULT_GRACE_MS = 5_000;
@@ -27,8 +38,21 @@ export interface ServerOptions {
   maxNotesPerCall?: number;
   /** Transport security (default: plaintext). */
   credentials?: grpc.ServerCredentials;
-  /** Raw grpc-js server options. */
+  /** Raw grpc-js server options (applied over those from `limits`). */
   grpcOptions?: grpc.ServerOptions;
+  /** Limits; unset ones take {@link DEFAULT_LIMITS}. */
+  limits?: Partial<ServerLimits>;
+  /** Writes the access log (one line per call) when set. */
+  logger?: Logger;
+  /**
+   * Shared bearer token: calls without `authorization: Bearer <token>`
+   * fail with UNAUTHENTICATED; health checks stay open.
+   */
+  token?: string;
+  /** Serve `grpc.health.v1.Health` (default true). */
+  health?: boolean;
+  /** Serve gRPC server reflection (default true). */
+  reflection?: boolean;
 }
 
 /** A running RouteGuide server. */
@@ -40,7 +64,7 @@ export interface RouteGuideServer {
   /** The underlying grpc-js server, for adding services. */
   readonly grpcServer: grpc.Server;
   /**
-   * Stops taking calls, gives calls in flight up to `graceMs` (default
+   * Stops taking calls (health turns NOT_SERVING first), gives calls in flight up to `graceMs` (default
    * 5 s) to finish, then cancels the rest. Resolves once stopped.
    */
   close(graceMs?: number): Promise<void>;
@@ -66,16 +90,41 @@ export async function startServer(
 ): Promise<RouteGuideServer> {
   const host = options.host ?? "localhost";
   const notes = options.notes ?? new MemoryNoteBoard();
-  const handlers = createRouteGuide({
-    features: options.features ?? new FeatureDatabase([]),
-    notes,
-    maxNotesPerCall: options.maxNotesPerCall,
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const handlers = limitConcurrentChats(
+    createRouteGuide({
+      features: options.features ?? new FeatureDatabase([]),
+      notes,
+      maxNotesPerCall: options.maxNotesPerCall,
+    }),
+    limits.maxConcurrentChats,
+  );
+  // The access log goes first so that it sees statuses the others send.
+  const interceptors: grpc.ServerInterceptor[] = [];
+  if (options.logger) interceptors.push(accessLogInterceptor(options.logger));
+  if (options.token !== undefined) {
+    interceptors.push(bearerTokenInterceptor(options.token));
+  }
+  const grpcServer = new grpc.Server({
+    ...grpcOptionsFor(limits),
+    ...options.grpcOptions,
+    interceptors: [...interceptors, ...options.grpcOptions?.interceptors ?? []],
   });
-  const grpcServer = new grpc.Server(options.grpcOptions);
+  const report = options.logger &&
+    ((method: string, error: unknown) =>
+      options.logger!.error("internal error", {
+        method,
+        error: error instanceof Error ? error.stack : String(error),
+      }));
   grpcServer.addService(
     routeGuideServiceDefinition,
-    toGrpcImplementation(handlers),
+    toGrpcImplementation(handlers, report),
   );
+  let health: HealthStatus | undefined;
+  if (options.health ?? true) health = addHealthService(grpcServer);
+  if (options.reflection ?? true) {
+    addReflectionService(grpcServer, options.health ?? true);
+  }
   const port = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync(
       formatHostPort(host, options.port ?? 50051),
@@ -89,6 +138,7 @@ export async function startServer(
     address: formatHostPort(host, port),
     grpcServer,
     close(graceMs = DEFAULT_GRACE_MS) {
+      health?.setServing(false);
       closing ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => grpcServer.forceShutdown(), graceMs);
         grpcServer.tryShutdown(() => {
