@@ -16,7 +16,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
-import { bearerTokenClientInterceptor } from "./auth.ts";
+import { bearerTokenClientInterceptor, loadToken, TOKEN_ENV } from "./auth.ts";
 import type { ClientOptions } from "./client.ts";
 
 /** A TLS file is missing, unreadable, not PEM, or the flags do not fit. */
@@ -157,4 +157,57 @@ export async function loadClientOptions(
     credentials: grpc.credentials.createSsl(caPem, keyPem, certPem, verify),
     channelOptions,
   };
+}
+
+/**
+ * The client CLI's security flags, for `node:util` `parseArgs` options:
+ * `--tls`, `--ca`, `--cert`, `--key`, `--token-file`.
+ */
+export const CLIENT_SECURITY_FLAGS = {
+  tls: { type: "boolean" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  "token-file": { type: "string" },
+} as const;
+
+/** `--help` lines for {@link CLIENT_SECURITY_FLAGS}. */
+export const CLIENT_SECURITY_HELP =
+  `  --tls                 connect with TLS (implied by --ca, --cert, --key)
+  --ca FILE             PEM CA to verify the server with (default: system roots)
+  --cert FILE           PEM client certificate, for mTLS (with --key)
+  --key FILE            PEM client private key, for mTLS (with --cert)
+  --token-file FILE     send 'authorization: Bearer <token>' with the token in
+                        FILE (default: $${TOKEN_ENV}, if set)
+`;
+
+/**
+ * Client options from parsed {@link CLIENT_SECURITY_FLAGS}: TLS files and
+ * the token from `--token-file` or `$ROUTEGUIDE_TOKEN`. Throws a
+ * CredentialsError or TokenError with a one-line message.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseArgs } from "node:util";
+ * const { values } = parseArgs({ options: { ...CLIENT_SECURITY_FLAGS } });
+ * const client = new RouteGuideClient(addr, await clientOptionsFromFlags(addr, values));
+ * ```
+ */
+export async function clientOptionsFromFlags(
+  target: string,
+  flags: {
+    tls?: boolean;
+    ca?: string;
+    cert?: string;
+    key?: string;
+    "token-file"?: string;
+  },
+): Promise<ClientOptions> {
+  return await loadClientOptions(target, {
+    tls: flags.tls,
+    ca: flags.ca,
+    cert: flags.cert,
+    key: flags.key,
+    token: await loadToken(flags["token-file"]),
+  });
 }
