@@ -139,7 +139,14 @@ export function toGrpcImplementation(
     async RouteChat(call: grpc.ServerDuplexStream<RouteNote, RouteNote>) {
       const context = contextOf(call);
       try {
-        await writeAll(call, handlers.routeChat(call, context), context.signal);
+        // A plain `for await` over a duplex destroys it once reading ends,
+        // and then `call.end()` never sends the status: keep it open.
+        const notes = call.iterator({ destroyOnReturn: false });
+        await writeAll(
+          call,
+          handlers.routeChat(notes, context),
+          context.signal,
+        );
         if (!context.signal.aborted) call.end();
       } catch (error) {
         call.emit("error", toStatus("RouteChat", error, report));

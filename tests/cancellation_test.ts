@@ -333,3 +333,15 @@ Deno.test("RouteChat stops when its deadline passes", async () => {
   assert.deepEqual(received, ["first"]);
   await assertStopped(await server.started);
 });
+
+Deno.test("RouteChat ends with its status when the client half-closes at once", async () => {
+  await using server = await serve(gridFeatures(10));
+  // All notes written and the stream half-closed before the server reads:
+  // the server must still send its answers and then the OK status.
+  const back = await Array.fromAsync(
+    server.client.routeChat([note("a"), note("b"), note("c")], {
+      timeoutMs: 5_000,
+    }),
+  );
+  assert.deepEqual(back.map((n) => n.message), ["a", "a", "b"]);
+});
