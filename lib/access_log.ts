@@ -43,6 +43,8 @@ function deadlinePassed(call: grpc.ServerInterceptingCallInterface): boolean {
 export function accessLogInterceptor(logger: Logger): grpc.ServerInterceptor {
   return (method, call) => {
     const start = performance.now();
+    // Now: once the connection is gone, grpc-js only knows "unknown".
+    const peer = call.getPeer();
     let received = 0;
     let sent = 0;
     let logged = false;
@@ -51,7 +53,7 @@ export function accessLogInterceptor(logger: Logger): grpc.ServerInterceptor {
       logged = true;
       const fields = {
         method: method.path,
-        peer: call.getPeer(),
+        peer,
         code: Status[code] ?? String(code),
         ms: Math.round((performance.now() - start) * 10) / 10,
         in: received,

@@ -1,0 +1,93 @@
+/**
+ * A gRPC client that sends one request over raw HTTP/2 and then never reads
+ * from its socket: the worst peer a server can have. Test-only.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+
+const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+function frame(
+  type: number,
+  flags: number,
+  stream: number,
+  payload: Uint8Array,
+): Uint8Array {
+  const header = new Uint8Array(9);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, payload.length << 8);
+  header[3] = type;
+  header[4] = flags;
+  view.setUint32(5, stream);
+  return Buffer.concat([header, payload]);
+}
+
+/** HPACK "literal header field without indexing, new name", no Huffman. */
+function literal(name: string, value: string): Uint8Array {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const n = bytes(name);
+  const v = bytes(value);
+  if (n.length > 126 || v.length > 126) throw new RangeError("header too long");
+  return Buffer.concat([
+    Uint8Array.of(0x00, n.length),
+    n,
+    Uint8Array.of(v.length),
+    v,
+  ]);
+}
+
+/**
+ * Opens a connection to `port`, calls `path` with the serialized `request`
+ * on `streams` streams and half-closes them; reads nothing afterwards.
+ * Resolves to the open connection.
+ */
+export async function stalledCall(
+  port: number,
+  path: string,
+  request: Uint8Array,
+  streams = 1,
+): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const headers = Buffer.concat([
+    literal(":method", "POST"),
+    literal(":scheme", "http"),
+    literal(":path", path),
+    literal(":authority", `127.0.0.1:${port}`),
+    literal("content-type", "application/grpc"),
+    literal("te", "trailers"),
+  ]);
+  const message = new Uint8Array(5 + request.length);
+  new DataView(message.buffer).setUint32(1, request.length);
+  message.set(request, 5);
+  const frames: Uint8Array[] = [
+    new TextEncoder().encode(PREFACE),
+    frame(0x4, 0, 0, new Uint8Array()),
+  ];
+  for (let i = 0; i < streams; i++) {
+    const id = 1 + 2 * i;
+    frames.push(frame(0x1, 0x4, id, headers)); // HEADERS, END_HEADERS
+    frames.push(frame(0x0, 0x1, id, message)); // DATA, END_STREAM
+  }
+  const bytes = Buffer.concat(frames);
+  for (let written = 0; written < bytes.length;) {
+    written += await conn.write(bytes.subarray(written));
+  }
+  return conn;
+}
+
+/** Reads until the peer closes the connection; true if it was the peer. */
+export async function readUntilClosed(conn: Deno.TcpConn): Promise<number> {
+  const buffer = new Uint8Array(1 << 16);
+  let total = 0;
+  try {
+    for (;;) {
+      const n = await conn.read(buffer);
+      if (n === null) return total;
+      total += n;
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionReset) return total;
+    throw error;
+  }
+}
