@@ -17,7 +17,7 @@ import {
   startServer,
 } from "../mod.ts";
 import { WORLD } from "./_prod_helpers.ts";
-import { readUntilClosed, stalledCall } from "./_stalled_client.ts";
+import { readUntilClosed, stalledCall } from "./_raw_http2.ts";
 
 const [features, clients, rounds] = Deno.args.map(Number);
 const gc = (globalThis as unknown as { gc?: () => void }).gc;

@@ -1,6 +1,6 @@
 /**
- * Limits: request size, RouteChat calls in total, idle connections, and
- * the grpc-js options each limit becomes.
+ * Limits: request size, streams per connection, RouteChat calls in total,
+ * idle connections, and the grpc-js options each limit becomes.
  */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
@@ -9,10 +9,12 @@ import {
   FeatureDatabase,
   grpcOptionsFor,
   RouteGuideClient,
+  routeGuideServiceDefinition,
   type RouteNote,
   startServer,
   Status,
 } from "../mod.ts";
+import { FRAME, type Frame, readFrames, stalledCall } from "./_raw_http2.ts";
 
 const here = { latitude: 1, longitude: 2 };
 const note = (message: string): RouteNote => ({ location: here, message });
@@ -139,4 +141,44 @@ Deno.test("limits become grpc-js options; 0 turns a time limit off", () => {
   assert.equal(off["grpc.max_connection_idle_ms"], 2 ** 31 - 1);
   assert.equal(off["grpc.max_connection_age_ms"], 2 ** 31 - 1);
   assert.equal(off["grpc.max_connection_age_grace_ms"], 2 ** 31 - 1);
+});
+
+Deno.test("--max-concurrent-streams is advertised and streams past it are refused", async () => {
+  const server = await limitedServer({ limits: { maxConcurrentStreams: 1 } });
+  const request = routeGuideServiceDefinition.GetFeature.requestSerialize(here);
+  // Three calls at once on one connection (streams 1, 3 and 5).
+  const conn = await stalledCall(
+    server.port,
+    "/routeguide.RouteGuide/GetFeature",
+    request,
+    3,
+  );
+  try {
+    const refused = (frames: Frame[]) =>
+      frames.filter((f) => f.type === FRAME.RST_STREAM).map((f) => f.stream);
+    const answered = (frames: Frame[]) =>
+      frames.some((f) =>
+        f.type === FRAME.HEADERS && f.stream === 1 && (f.flags & 0x1) !== 0
+      );
+    const frames = await readFrames(
+      conn,
+      (f) => refused(f).length === 2 && answered(f),
+    );
+    const settings = frames.find((f) =>
+      f.type === FRAME.SETTINGS && f.payload.length > 0
+    )!;
+    const view = new DataView(settings.payload.buffer);
+    const advertised = new Map<number, number>();
+    for (let i = 0; i < settings.payload.length; i += 6) {
+      advertised.set(view.getUint16(i), view.getUint32(i + 2));
+    }
+    assert.equal(advertised.get(0x3), 1); // SETTINGS_MAX_CONCURRENT_STREAMS
+    assert.deepEqual(refused(frames), [3, 5]);
+    for (const rst of frames.filter((f) => f.type === FRAME.RST_STREAM)) {
+      assert.equal(new DataView(rst.payload.buffer).getUint32(0), 0x7); // REFUSED_STREAM
+    }
+  } finally {
+    conn.close();
+    await server.close(0);
+  }
 });

@@ -1,6 +1,7 @@
 /**
- * A gRPC client that sends one request over raw HTTP/2 and then never reads
- * from its socket: the worst peer a server can have. Test-only.
+ * A raw HTTP/2 gRPC client for tests: it sends requests and then reads
+ * nothing (the worst peer a server can have), or reads frames to see
+ * exactly what the server sent.
  *
  * @module
  */
@@ -90,4 +91,50 @@ export async function readUntilClosed(conn: Deno.TcpConn): Promise<number> {
     if (error instanceof Deno.errors.ConnectionReset) return total;
     throw error;
   }
+}
+
+/** One HTTP/2 frame as received. */
+export interface Frame {
+  type: number;
+  flags: number;
+  stream: number;
+  payload: Uint8Array;
+}
+
+/** Frame types used by the tests. */
+export const FRAME = {
+  DATA: 0,
+  HEADERS: 1,
+  RST_STREAM: 3,
+  SETTINGS: 4,
+} as const;
+
+/** Reads frames until `done(frames)` holds; rejects if the peer closes first. */
+export async function readFrames(
+  conn: Deno.TcpConn,
+  done: (frames: Frame[]) => boolean,
+): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  let pending = new Uint8Array(0);
+  const chunk = new Uint8Array(1 << 16);
+  while (!done(frames)) {
+    const n = await conn.read(chunk);
+    if (n === null) {
+      throw new Error("connection closed before the expected frames");
+    }
+    pending = Buffer.concat([pending, chunk.subarray(0, n)]);
+    while (pending.length >= 9) {
+      const length = (pending[0] << 16) | (pending[1] << 8) | pending[2];
+      if (pending.length < 9 + length) break;
+      const view = new DataView(pending.buffer, pending.byteOffset, 9);
+      frames.push({
+        type: pending[3],
+        flags: pending[4],
+        stream: view.getUint32(5) & 0x7fffffff,
+        payload: new Uint8Array(pending.subarray(9, 9 + length)),
+      });
+      pending = pending.subarray(9 + length);
+    }
+  }
+  return frames;
 }
