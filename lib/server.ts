@@ -64,8 +64,9 @@ export interface RouteGuideServer {
   /** The underlying grpc-js server, for adding services. */
   readonly grpcServer: grpc.Server;
   /**
-   * Stops taking calls (health turns NOT_SERVING first), gives calls in flight up to `graceMs` (default
-   * 5 s) to finish, then cancels the rest. Resolves once stopped.
+   * Stops taking calls (health turns NOT_SERVING first), gives calls in
+   * flight up to `graceMs` (default 5 s) to finish, then cancels the rest.
+   * Resolves once stopped.
    */
   close(graceMs?: number): Promise<void>;
 }
