@@ -1,12 +1,15 @@
 /**
  * Measures what clients that stop reading cost a server; run by
  * memory_test.ts as `deno run --v8-flags=--expose-gc -P=test
- * tests/_memory_probe.ts FEATURES CLIENTS ROUNDS`, so that the heap can be
- * measured after a full GC. Prints one JSON object with the figures.
+ * tests/_memory_probe.ts list|chat FEATURES CLIENTS ROUNDS`, so that the
+ * heap can be measured after a full GC. Prints one JSON object with the
+ * figures.
  *
- * Each round opens CLIENTS connections that ask ListFeatures for the whole
- * database and then never read, waits until the server has ended every
- * call (keepalive finds the peers dead), and measures the heap.
+ * Each round opens CLIENTS connections that then never read, waits until
+ * the server has ended every call (keepalive finds the peers dead), and
+ * measures the heap. `list`: each asks ListFeatures for the whole
+ * database. `chat`: each sends RouteChat as many notes at one place as the
+ * initial HTTP/2 window allows, every one answered by all earlier ones.
  *
  * @module
  */
@@ -17,13 +20,14 @@ import {
   startServer,
 } from "../mod.ts";
 import { WORLD } from "./_prod_helpers.ts";
-import { readUntilClosed, stalledCall } from "./_raw_http2.ts";
+import { INITIAL_WINDOW, readUntilClosed, stalledCall } from "./_raw_http2.ts";
 
-const [features, clients, rounds] = Deno.args.map(Number);
+const mode = Deno.args[0] as "list" | "chat";
+const [features, clients, rounds] = Deno.args.slice(1).map(Number);
 const gc = (globalThis as unknown as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --v8-flags=--expose-gc");
 
-const NAME_BYTES = 80;
+const NAME_BYTES = 400;
 const database = new FeatureDatabase(
   Array.from({ length: features }, (_, i) => ({
     name: `feature ${i} `.padEnd(NAME_BYTES, "x"),
@@ -33,9 +37,16 @@ const database = new FeatureDatabase(
     },
   })),
 );
-const request = routeGuideServiceDefinition.ListFeatures.requestSerialize(
-  WORLD,
-);
+const method = mode === "list" ? "ListFeatures" : "RouteChat";
+const request = mode === "list"
+  ? routeGuideServiceDefinition.ListFeatures.requestSerialize(WORLD)
+  : routeGuideServiceDefinition.RouteChat.requestSerialize({
+    location: { latitude: 7, longitude: 7 },
+    message: "x".repeat(40),
+  });
+const copies = mode === "list"
+  ? 1
+  : Math.floor(INITIAL_WINDOW / (5 + request.length));
 const responseBytes = database.within({
   minLatitude: -900_000_000,
   maxLatitude: 900_000_000,
@@ -49,13 +60,14 @@ const responseBytes = database.within({
 );
 
 /** Calls the access log has seen end, and waiters for a count. */
-const ended: { code: string; out: number; ms: number }[] = [];
+const ended: { code: string; in: number; out: number; ms: number }[] = [];
 const waiters: { n: number; resolve: () => void }[] = [];
 const log: Logger = {
   info(_message, fields) {
-    if (fields?.method !== "/routeguide.RouteGuide/ListFeatures") return;
+    if (fields?.method !== `/routeguide.RouteGuide/${method}`) return;
     ended.push({
       code: String(fields.code),
+      in: Number(fields.in),
       out: Number(fields.out),
       ms: Number(fields.ms),
     });
@@ -97,8 +109,10 @@ for (let round = 1; round <= rounds; round++) {
       () =>
         stalledCall(
           server.port,
-          "/routeguide.RouteGuide/ListFeatures",
+          `/routeguide.RouteGuide/${method}`,
           request,
+          1,
+          copies,
         ),
     ),
   );
@@ -113,6 +127,8 @@ for (let round = 1; round <= rounds; round++) {
 }
 await server.close(0);
 console.log(JSON.stringify({
+  mode,
+  sent: copies,
   features,
   clients,
   rounds,

@@ -38,16 +38,22 @@ function literal(name: string, value: string): Uint8Array {
   ]);
 }
 
+/** HTTP/2's initial flow-control window: what a client may send unasked. */
+export const INITIAL_WINDOW = 65_535;
+const MAX_FRAME = 16_384;
+
 /**
- * Opens a connection to `port`, calls `path` with the serialized `request`
- * on `streams` streams and half-closes them; reads nothing afterwards.
- * Resolves to the open connection.
+ * Opens a connection to `port`, calls `path` on `streams` streams, each
+ * sending the serialized `request` `copies` times (within the initial
+ * window), and half-closes them; reads nothing afterwards. Resolves to the
+ * open connection.
  */
 export async function stalledCall(
   port: number,
   path: string,
   request: Uint8Array,
   streams = 1,
+  copies = 1,
 ): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const headers = Buffer.concat([
@@ -58,9 +64,11 @@ export async function stalledCall(
     literal("content-type", "application/grpc"),
     literal("te", "trailers"),
   ]);
-  const message = new Uint8Array(5 + request.length);
-  new DataView(message.buffer).setUint32(1, request.length);
-  message.set(request, 5);
+  const one = new Uint8Array(5 + request.length);
+  new DataView(one.buffer).setUint32(1, request.length);
+  one.set(request, 5);
+  const body = Buffer.concat(Array.from({ length: copies }, () => one));
+  if (body.length > INITIAL_WINDOW) throw new RangeError("over the window");
   const frames: Uint8Array[] = [
     new TextEncoder().encode(PREFACE),
     frame(0x4, 0, 0, new Uint8Array()),
@@ -68,7 +76,13 @@ export async function stalledCall(
   for (let i = 0; i < streams; i++) {
     const id = 1 + 2 * i;
     frames.push(frame(0x1, 0x4, id, headers)); // HEADERS, END_HEADERS
-    frames.push(frame(0x0, 0x1, id, message)); // DATA, END_STREAM
+    for (let at = 0; at < body.length; at += MAX_FRAME) {
+      const last = at + MAX_FRAME >= body.length;
+      // DATA, END_STREAM on the last frame.
+      frames.push(
+        frame(0x0, last ? 0x1 : 0, id, body.subarray(at, at + MAX_FRAME)),
+      );
+    }
   }
   const bytes = Buffer.concat(frames);
   for (let written = 0; written < bytes.length;) {

@@ -1,36 +1,42 @@
 /**
  * A client that stops reading must not grow server memory without bound.
  *
- * Clients that send ListFeatures for a 200,000-feature database (19 MB of
- * answer each) over raw HTTP/2 and then never read their socket. Deno 2.9.3
- * ignores the HTTP/2 flow-control window (a compliant server would stop at
- * the client's 65,535 bytes), but the drain-aware writer still stops once
- * the socket stops taking data, keepalive then finds the peer dead and
- * ends the call, and the memory comes back. Run in a subprocess so the heap
- * can be measured after a full GC; the figures are printed.
+ * Raw HTTP/2 clients send a call and then never read their socket: a
+ * ListFeatures for a 200,000-feature database (80 MB of answer each), or a
+ * RouteChat with as many notes at one place as the initial window allows
+ * (each answered with all earlier ones). Deno 2.9.3 ignores the HTTP/2
+ * flow-control window (a compliant server would stop at the client's
+ * 65,535 bytes), but the drain-aware writer still stops once the socket
+ * stops taking data, keepalive then finds the peer dead and ends the call,
+ * and the memory comes back. Run in a subprocess so that the heap can be
+ * measured after a full GC; the figures are printed.
  */
 import assert from "node:assert/strict";
 
-const FEATURES = 200_000;
 const CLIENTS = 5;
-const ROUNDS = 4;
+const ROUNDS = 3;
 
 interface Figures {
+  sent: number;
   responseBytes: number;
   baselineHeapMB: number;
   afterRounds: number[];
   peerClosed: number;
-  calls: { code: string; out: number; ms: number }[];
+  calls: { code: string; in: number; out: number; ms: number }[];
 }
 
-Deno.test("clients that stop reading cost bounded memory, returned once keepalive drops them", async () => {
+async function probe(
+  mode: "list" | "chat",
+  features: number,
+): Promise<Figures> {
   const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--v8-flags=--expose-gc",
       "-P=test",
       "tests/_memory_probe.ts",
-      String(FEATURES),
+      mode,
+      String(features),
       String(CLIENTS),
       String(ROUNDS),
     ],
@@ -38,21 +44,16 @@ Deno.test("clients that stop reading cost bounded memory, returned once keepaliv
     stderr: "piped",
   }).output();
   assert.ok(success, new TextDecoder().decode(stderr));
-  const figures: Figures = JSON.parse(new TextDecoder().decode(stdout));
-  const outs = figures.calls.map((call) => call.out);
-  const perMessage = figures.responseBytes / FEATURES;
-  const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+const range = (values: number[]) =>
+  `${Math.min(...values)}-${Math.max(...values)}`;
+
+function report(figures: Figures, what: string): void {
   console.log(
     [
-      `${CLIENTS} stalled clients x ${ROUNDS} rounds, answer ${
-        mb(figures.responseBytes)
-      } MB each`,
-      `written per stalled call before the socket stopped taking data: ` +
-      `${Math.min(...outs)}-${Math.max(...outs)} of ${FEATURES} features ` +
-      `(${mb(Math.min(...outs) * perMessage)}-${
-        mb(Math.max(...outs) * perMessage)
-      } MB; ` +
-      `HTTP/2 flow control would have stopped at 64 KiB)`,
+      `${CLIENTS} stalled clients x ${ROUNDS} rounds: ${what}`,
       `calls ended ${[
         ...new Set(figures.calls.map((c) => c.code)),
       ]} after at most ` +
@@ -65,16 +66,13 @@ Deno.test("clients that stop reading cost bounded memory, returned once keepaliv
       } MB after each round`,
     ].join("\n"),
   );
+}
+
+/** Every call ended by keepalive, every connection closed, no heap growth. */
+function assertReturned(figures: Figures): void {
   assert.equal(figures.calls.length, CLIENTS * ROUNDS);
-  // Keepalive found every peer dead and ended its call; each connection closed.
   assert.ok(figures.calls.every((call) => call.code === "CANCELLED"));
   assert.equal(figures.peerClosed, CLIENTS * ROUNDS);
-  // Each call stopped when the socket did, far short of its whole answer.
-  assert.ok(
-    Math.max(...outs) < FEATURES / 2,
-    `a call wrote ${Math.max(...outs)} features`,
-  );
-  // Nothing stays behind: the heap does not grow from round to round.
   const [first, ...later] = figures.afterRounds;
   for (const heap of later) {
     assert.ok(heap - first < 8, `heap grew to ${heap} MB from ${first} MB`);
@@ -82,5 +80,45 @@ Deno.test("clients that stop reading cost bounded memory, returned once keepaliv
   assert.ok(
     first - figures.baselineHeapMB < 16,
     `heap grew by ${first - figures.baselineHeapMB} MB`,
+  );
+}
+
+Deno.test("ListFeatures to clients that stop reading: bounded, and returned once keepalive drops them", async () => {
+  const features = 200_000;
+  const figures = await probe("list", features);
+  const outs = figures.calls.map((call) => call.out);
+  const perFeature = figures.responseBytes / features;
+  const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+  report(
+    figures,
+    `answer ${
+      mb(figures.responseBytes)
+    } MB each; written before the socket stopped taking data: ` +
+      `${range(outs)} features (${mb(Math.min(...outs) * perFeature)}-` +
+      `${
+        mb(Math.max(...outs) * perFeature)
+      } MB; HTTP/2 flow control would stop at 64 KiB)`,
+  );
+  assertReturned(figures);
+  // Each call stopped when the socket did, far short of its whole answer.
+  assert.ok(
+    Math.max(...outs) < features / 2,
+    `a call wrote ${Math.max(...outs)} features`,
+  );
+});
+
+Deno.test("RouteChat with clients that stop reading: the server stops reading too, and memory returns", async () => {
+  const figures = await probe("chat", 0);
+  const ins = figures.calls.map((call) => call.in);
+  report(
+    figures,
+    `${figures.sent} notes sent each; read ${range(ins)} of them and wrote ` +
+      `${range(figures.calls.map((call) => call.out))} notes before waiting`,
+  );
+  assertReturned(figures);
+  // Blocked writes hold the handler, so it stops taking notes in.
+  assert.ok(
+    Math.max(...ins) < figures.sent,
+    `a call read all ${figures.sent} notes`,
   );
 });
