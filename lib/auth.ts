@@ -16,7 +16,20 @@ export const TOKEN_ENV = "ROUTEGUIDE_TOKEN";
 /** Methods under this prefix stay open, so probes need no token. */
 export const HEALTH_PREFIX = "/grpc.health.v1.Health/";
 
-/** The token is missing, unreadable or not a valid header value. */
+/**
+ * The token is missing, unreadable or not a valid header value. The
+ * message names the source (file or variable), never the token.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadToken, TokenError } from "./auth.ts";
+ * try {
+ *   await loadToken("/run/secrets/token");
+ * } catch (error) {
+ *   if (error instanceof TokenError) console.error(error.message);
+ * }
+ * ```
+ */
 export class TokenError extends Error {
   /** Creates the error; `message` never contains the token. */
   constructor(message: string) {

@@ -19,7 +19,20 @@ import { checkServerIdentity } from "node:tls";
 import { bearerTokenClientInterceptor, loadToken, TOKEN_ENV } from "./auth.ts";
 import type { ClientOptions } from "./client.ts";
 
-/** A TLS file is missing, unreadable, not PEM, or the flags do not fit. */
+/**
+ * A TLS file is missing, unreadable, not PEM, or the flags do not fit; the
+ * message is one line naming the flag and the file.
+ *
+ * @example
+ * ```ts ignore
+ * import { CredentialsError, loadServerCredentials } from "./credentials.ts";
+ * try {
+ *   await loadServerCredentials({ cert: "server.crt", key: "server.key" });
+ * } catch (error) {
+ *   if (error instanceof CredentialsError) console.error(error.message);
+ * }
+ * ```
+ */
 export class CredentialsError extends Error {
   /** Creates the error. */
   constructor(message: string) {
