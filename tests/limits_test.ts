@@ -1,6 +1,6 @@
 /**
  * Limits: request size, streams per connection, RouteChat calls in total,
- * idle connections, and the grpc-js options each limit becomes.
+ * idle and old connections, and the grpc-js options each limit becomes.
  */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
@@ -11,6 +11,7 @@ import {
   RouteGuideClient,
   routeGuideServiceDefinition,
   type RouteNote,
+  type ServerLimits,
   startServer,
   Status,
 } from "../mod.ts";
@@ -83,8 +84,11 @@ Deno.test("RouteChat calls past --max-concurrent-chats get RESOURCE_EXHAUSTED un
   }
 });
 
-Deno.test("a connection idle past --max-connection-idle is closed by the server", async () => {
-  const server = await limitedServer({ limits: { maxConnectionIdleMs: 100 } });
+/** Connects a plain grpc-js client and resolves once the server sends it away. */
+async function untilServerSendsAway(
+  limits: Partial<ServerLimits>,
+): Promise<void> {
+  const server = await limitedServer({ limits });
   const client = new grpc.Client(
     server.address,
     grpc.credentials.createInsecure(),
@@ -118,6 +122,20 @@ Deno.test("a connection idle past --max-connection-idle is closed by the server"
     client.close();
     await server.close(0);
   }
+}
+
+Deno.test("a connection idle past --max-connection-idle is closed by the server", async () => {
+  await untilServerSendsAway({
+    maxConnectionIdleMs: 100,
+    maxConnectionAgeMs: 0,
+  });
+});
+
+Deno.test("a connection older than --max-connection-age is sent away", async () => {
+  await untilServerSendsAway({
+    maxConnectionIdleMs: 0,
+    maxConnectionAgeMs: 100,
+  });
 });
 
 Deno.test("limits become grpc-js options; 0 turns a time limit off", () => {
