@@ -36,3 +36,19 @@ export * from "./lib/server.ts";
 export * from "./lib/workers.ts";
 export * from "./lib/client.ts";
 export * from "./lib/demo.ts";
+export * from "./lib/log.ts";
+export { loadToken, TOKEN_ENV, TokenError } from "./lib/auth.ts";
+export {
+  CLIENT_SECURITY_FLAGS,
+  CLIENT_SECURITY_HELP,
+  clientOptionsFromFlags,
+  type ClientSecurity,
+  type ClientTls,
+  CredentialsError,
+  loadClientOptions,
+  loadServerTls,
+  type ServerTls,
+  type ServerTlsFiles,
+} from "./lib/credentials.ts";
+export { HEALTH_SERVICES } from "./lib/health.ts";
+export { DEFAULT_LIMITS, type ServerLimits } from "./lib/limits.ts";

@@ -6,6 +6,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import { channelSecurity, type ClientTls } from "./credentials.ts";
 import { RouteGuideError } from "./errors.ts";
 import { RouteGuideStub } from "./proto.ts";
 import type { RouteGuideClient as GeneratedClient } from "./gen/routeguide/RouteGuide.ts";
@@ -29,6 +30,10 @@ export interface CallOptions {
 
 /** How to reach a RouteGuide server. */
 export interface ClientOptions {
+  /** Connect with TLS (mTLS with a client certificate); plaintext without. */
+  tls?: ClientTls;
+  /** Shared bearer token, sent as `authorization: Bearer <token>`. */
+  token?: string;
   /** Extra grpc-js channel options, such as `grpc.max_receive_message_length`. */
   channelOptions?: Record<string, string | number>;
 }
@@ -210,11 +215,12 @@ export class RouteGuideClient {
     options: ClientOptions = {},
   ) {
     const { target, channelOptions } = channelTarget(address);
-    this.#stub = new RouteGuideStub(
-      target,
-      grpc.credentials.createInsecure(),
-      { ...channelOptions, ...options.channelOptions },
-    );
+    const security = channelSecurity(target, options);
+    this.#stub = new RouteGuideStub(target, security.credentials, {
+      ...channelOptions,
+      ...security.channelOptions,
+      ...options.channelOptions,
+    });
   }
 
   /** The feature at a point; an unnamed feature when there is none. */

@@ -41,6 +41,20 @@ const STATUS_NAMES: Record<number, string> = Object.fromEntries(
 );
 
 /**
+ * The name of a gRPC status code, such as `INVALID_ARGUMENT`; unknown codes
+ * read `CODE_<n>`.
+ *
+ * @example
+ * ```ts
+ * import { statusName } from "./errors.ts";
+ * statusName(3); // "INVALID_ARGUMENT"
+ * ```
+ */
+export function statusName(code: number): string {
+  return STATUS_NAMES[code] ?? `CODE_${code}`;
+}
+
+/**
  * An error carrying a gRPC status code. Handlers throw it to end a call with
  * that status; the client rejects with it when a call fails.
  *
@@ -64,7 +78,7 @@ export class RouteGuideError extends Error {
 
   /** The status code's name, such as `INVALID_ARGUMENT`. */
   get codeName(): string {
-    return STATUS_NAMES[this.code] ?? `CODE_${this.code}`;
+    return statusName(this.code);
   }
 
   /**
