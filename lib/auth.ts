@@ -10,7 +10,15 @@ import * as grpc from "@grpc/grpc-js";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Status } from "./errors.ts";
 
-/** Environment variable that holds the shared token. */
+/**
+ * Environment variable that holds the shared token.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_ENV } from "./auth.ts";
+ * const token = Deno.env.get(TOKEN_ENV); // ROUTEGUIDE_TOKEN
+ * ```
+ */
 export const TOKEN_ENV = "ROUTEGUIDE_TOKEN";
 
 /** Methods under this prefix stay open, so probes need no token. */

@@ -61,7 +61,15 @@ async function readPem(flag: string, path: string): Promise<Buffer> {
   return pem;
 }
 
-/** PEM files for a TLS server. */
+/**
+ * PEM files for a TLS server.
+ *
+ * @example
+ * ```ts
+ * import type { ServerTlsFiles } from "./credentials.ts";
+ * const files: ServerTlsFiles = { cert: "server.crt", key: "server.key", clientCa: "clients-ca.crt" };
+ * ```
+ */
 export interface ServerTlsFiles {
   /** Certificate chain (`--tls-cert`). */
   cert: string;
@@ -153,7 +161,15 @@ export interface ClientTls {
   key?: Uint8Array;
 }
 
-/** How the client reaches the server, as file names (the CLI's flags). */
+/**
+ * How the client reaches the server, as file names (the CLI's flags).
+ *
+ * @example
+ * ```ts
+ * import type { ClientSecurity } from "./credentials.ts";
+ * const mtls: ClientSecurity = { ca: "ca.crt", cert: "client.crt", key: "client.key" };
+ * ```
+ */
 export interface ClientSecurity {
   /** Use TLS (implied by `ca`, `cert` or `key`). */
   tls?: boolean;
@@ -258,6 +274,14 @@ export function channelSecurity(
 /**
  * The client CLI's security flags, for `node:util` `parseArgs` options:
  * `--tls`, `--ca`, `--cert`, `--key`, `--token-file`.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "node:util";
+ * import { CLIENT_SECURITY_FLAGS } from "./credentials.ts";
+ * const { values } = parseArgs({ args: ["--tls"], options: { ...CLIENT_SECURITY_FLAGS } });
+ * // values.tls === true
+ * ```
  */
 export const CLIENT_SECURITY_FLAGS = {
   tls: { type: "boolean" },
@@ -267,7 +291,15 @@ export const CLIENT_SECURITY_FLAGS = {
   "token-file": { type: "string" },
 } as const;
 
-/** `--help` lines for {@link CLIENT_SECURITY_FLAGS}. */
+/**
+ * `--help` lines for {@link CLIENT_SECURITY_FLAGS}.
+ *
+ * @example
+ * ```ts
+ * import { CLIENT_SECURITY_HELP } from "./credentials.ts";
+ * console.log(`Security:\n${CLIENT_SECURITY_HELP}`);
+ * ```
+ */
 export const CLIENT_SECURITY_HELP =
   `  --tls                 connect with TLS (implied by --ca, --cert, --key)
   --ca FILE             PEM CA to verify the server with (default: system roots)

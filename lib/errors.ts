@@ -33,7 +33,15 @@ export const Status = {
   UNAUTHENTICATED: 16,
 } as const;
 
-/** A gRPC status code, e.g. `Status.INVALID_ARGUMENT`. */
+/**
+ * A gRPC status code, e.g. `Status.INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * import { Status, type StatusCode } from "./errors.ts";
+ * const code: StatusCode = Status.NOT_FOUND;
+ * ```
+ */
 export type StatusCode = typeof Status[keyof typeof Status];
 
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(

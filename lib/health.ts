@@ -8,7 +8,15 @@ import type * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { SERVICE_NAME } from "./proto.ts";
 
-/** The service names health reports on: the server as a whole, and ours. */
+/**
+ * The service names health reports on: the server as a whole, and ours.
+ *
+ * @example
+ * ```ts
+ * import { HEALTH_SERVICES } from "./health.ts";
+ * HEALTH_SERVICES; // ["", "routeguide.RouteGuide"]
+ * ```
+ */
 export const HEALTH_SERVICES: readonly string[] = ["", SERVICE_NAME];
 
 /** Switches what the health service reports. */

@@ -9,7 +9,15 @@ import type * as grpc from "@grpc/grpc-js";
 import { RouteGuideError, Status } from "./errors.ts";
 import type { RouteGuideHandlers } from "./service.ts";
 
-/** Limits a server enforces; 0 turns a time limit off. */
+/**
+ * Limits a server enforces; 0 turns a time limit off.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS, type ServerLimits } from "./limits.ts";
+ * const strict: ServerLimits = { ...DEFAULT_LIMITS, maxConcurrentChats: 10 };
+ * ```
+ */
 export interface ServerLimits {
   /** Largest request message accepted, in bytes (RESOURCE_EXHAUSTED past it). */
   maxReceiveMessageBytes: number;
@@ -32,6 +40,12 @@ export interface ServerLimits {
 /**
  * Default limits. Our largest message is a RouteNote (at most 1,024 bytes
  * of text), so 64 KiB is ample; keepalive finds dead peers within 80 s.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ * DEFAULT_LIMITS.maxConcurrentChats; // 1000
+ * ```
  */
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxReceiveMessageBytes: 64 * 1024,

@@ -35,7 +35,15 @@ export const RouteGuideStub: new (
   options?: grpc.ChannelOptions,
 ) => GeneratedClient = proto.routeguide.RouteGuide;
 
-/** The fully qualified service name, `routeguide.RouteGuide`. */
+/**
+ * The fully qualified service name, `routeguide.RouteGuide`.
+ *
+ * @example
+ * ```ts
+ * import { SERVICE_NAME } from "./proto.ts";
+ * SERVICE_NAME; // "routeguide.RouteGuide"
+ * ```
+ */
 export const SERVICE_NAME = "routeguide.RouteGuide";
 
 /** grpc-js's service definition for `routeguide.RouteGuide`. */
