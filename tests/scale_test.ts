@@ -5,8 +5,14 @@ import {
   RedisNoteBoard,
   RouteGuideClient,
   RouteGuideError,
+  SERVICE_NAME,
   Status,
 } from "../mod.ts";
+import {
+  checkHealth,
+  type HealthClient,
+  healthClient,
+} from "./_prod_helpers.ts";
 import {
   chat,
   failure,
@@ -54,6 +60,25 @@ async function alive(pid: number): Promise<boolean> {
     stderr: "null",
   }).output();
   return success;
+}
+
+/**
+ * Polls Health/Check (each with a deadline) until `routeguide.RouteGuide`
+ * reports `status`, at most 200 times 50 ms apart; asserts that the server
+ * as a whole (`""`) reports SERVING throughout.
+ */
+function untilRouteGuideIs(
+  health: HealthClient,
+  status: "SERVING" | "NOT_SERVING",
+): Promise<number> {
+  let polls = 0;
+  return until(`routeguide.RouteGuide to report ${status}`, async () => {
+    polls++;
+    assert.equal(await checkHealth(health, ""), "SERVING", "the server is up");
+    return await checkHealth(health, SERVICE_NAME) === status
+      ? polls
+      : undefined;
+  });
 }
 
 function client(address: string | string[]): RouteGuideClient {
@@ -254,7 +279,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "Redis lost mid-run: RouteChat fails UNAVAILABLE, other RPCs work, the server stays up and recovers with every note kept" +
+    'Redis lost mid-run: RouteChat fails UNAVAILABLE, health turns routeguide.RouteGuide NOT_SERVING ("" stays SERVING), other RPCs work, the server stays up and recovers with every note kept' +
     skipped("redis-server"),
   ignore: !hasRedis,
   fn: () =>
@@ -274,10 +299,16 @@ Deno.test({
         ]);
         stack.push(server);
         const guide = client(server.address);
+        const health = healthClient(server.address);
         try {
           assert.deepEqual(await chat(guide, [note(3, 3, "before")]), []);
+          assert.equal(await checkHealth(health, ""), "SERVING");
+          assert.equal(await checkHealth(health, SERVICE_NAME), "SERVING");
 
           await redis.stop("SIGKILL");
+          // RouteGuide cannot keep its promise (RouteChat); the server as a
+          // whole is still up and serving the other RPCs.
+          await untilRouteGuideIs(health, "NOT_SERVING");
           const error = await until("RouteChat to fail", async () => {
             try {
               await chat(guide, [note(3, 3, "during")]);
@@ -307,6 +338,7 @@ Deno.test({
           assert.equal((await guide.recordRoute([here, here])).featureCount, 2);
 
           redis = await RedisProcess.start(dir, port);
+          await untilRouteGuideIs(health, "SERVING");
           const after = await until("RouteChat to recover", async () => {
             try {
               return await chat(guide, [note(3, 3, "after")]);
@@ -322,6 +354,7 @@ Deno.test({
           assert.equal(server.exited, false, "the server never exits");
         } finally {
           guide.close();
+          health.close();
         }
       } finally {
         await stopAll(stack);
