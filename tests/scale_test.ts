@@ -54,6 +54,15 @@ async function children(pid: number): Promise<number[]> {
     .map(Number);
 }
 
+/** Process ids holding the established server side of connections to `port`. */
+async function connectionOwners(port: string): Promise<Set<number>> {
+  const { stdout } = await new Deno.Command("ss", {
+    args: ["-Htnp", "state", "established", `sport = :${port}`],
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  return new Set([...text.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
+}
+
 async function alive(pid: number): Promise<boolean> {
   const { success } = await new Deno.Command("kill", {
     args: ["-0", String(pid)],
@@ -493,6 +502,64 @@ Deno.test({
         assert.equal(code, 0, "SIGTERM stops the workers and the primary");
         for (const pid of now) {
           assert.equal(await alive(pid), false, "no worker outlives it");
+        }
+      } finally {
+        await stopAll(stack);
+      }
+    }),
+});
+
+Deno.test({
+  name:
+    "--workers 2: each worker turns routeguide.RouteGuide NOT_SERVING while Redis is down and SERVING once it is back" +
+    skipped("redis-server"),
+  ignore: !hasRedis,
+  fn: () =>
+    inTempDir(async (dir) => {
+      let redis = await RedisProcess.start(dir);
+      const port = redis.port;
+      const stack: { stop(): Promise<unknown> }[] = [
+        { stop: () => redis.stop() },
+      ];
+      try {
+        const server = await ServerProcess.start([
+          "--workers",
+          "2",
+          "--notes",
+          redis.url(8),
+          "--db",
+          await replicaDb(dir, "pool"),
+        ]);
+        stack.push(server);
+        const workers = await children(server.process.pid);
+        assert.equal(workers.length, 2, "two worker processes");
+        // One connection each; the primary hands them to the workers in turn.
+        const checks = Array.from(
+          { length: 4 },
+          () =>
+            healthClient(server.address, undefined, {
+              "grpc.use_local_subchannel_pool": 1,
+            }),
+        );
+        try {
+          for (const health of checks) {
+            assert.equal(await checkHealth(health, SERVICE_NAME), "SERVING");
+          }
+          // Each worker has its own board and health: both must be asked.
+          const owners = await connectionOwners(server.address.split(":")[1]);
+          assert.deepEqual([...owners].sort(), [...workers].sort());
+
+          await redis.stop("SIGKILL");
+          for (const health of checks) {
+            await untilRouteGuideIs(health, "NOT_SERVING");
+          }
+          redis = await RedisProcess.start(dir, port);
+          for (const health of checks) {
+            await untilRouteGuideIs(health, "SERVING");
+          }
+          assert.deepEqual(await children(server.process.pid), workers);
+        } finally {
+          for (const health of checks) health.close();
         }
       } finally {
         await stopAll(stack);
