@@ -13,6 +13,7 @@ export type HealthClient = grpc.Client & {
   check(
     request: { service: string },
     metadata: grpc.Metadata,
+    options: grpc.CallOptions,
     callback: (
       error: grpc.ServiceError | null,
       reply?: { status: string },
@@ -38,15 +39,20 @@ export function healthClient(
   ) as unknown as HealthClient;
 }
 
-/** Health/Check as a promise of the status name. */
+/**
+ * Health/Check as a promise of the status name; fails with DEADLINE_EXCEEDED
+ * after `deadlineMs` rather than hang a test.
+ */
 export function checkHealth(
   client: HealthClient,
   service: string,
+  deadlineMs = 5_000,
 ): Promise<string> {
   return new Promise((resolve, reject) =>
     client.check(
       { service },
       new grpc.Metadata(),
+      { deadline: Date.now() + deadlineMs },
       (error, reply) => error ? reject(error) : resolve(reply!.status),
     )
   );

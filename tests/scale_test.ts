@@ -5,8 +5,14 @@ import {
   RedisNoteBoard,
   RouteGuideClient,
   RouteGuideError,
+  SERVICE_NAME,
   Status,
 } from "../mod.ts";
+import {
+  checkHealth,
+  type HealthClient,
+  healthClient,
+} from "./_prod_helpers.ts";
 import {
   chat,
   failure,
@@ -48,12 +54,40 @@ async function children(pid: number): Promise<number[]> {
     .map(Number);
 }
 
+/** Process ids holding the established server side of connections to `port`. */
+async function connectionOwners(port: string): Promise<Set<number>> {
+  const { stdout } = await new Deno.Command("ss", {
+    args: ["-Htnp", "state", "established", `sport = :${port}`],
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  return new Set([...text.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
+}
+
 async function alive(pid: number): Promise<boolean> {
   const { success } = await new Deno.Command("kill", {
     args: ["-0", String(pid)],
     stderr: "null",
   }).output();
   return success;
+}
+
+/**
+ * Polls Health/Check (each with a deadline) until `routeguide.RouteGuide`
+ * reports `status`, at most 200 times 50 ms apart; asserts that the server
+ * as a whole (`""`) reports SERVING throughout.
+ */
+function untilRouteGuideIs(
+  health: HealthClient,
+  status: "SERVING" | "NOT_SERVING",
+): Promise<number> {
+  let polls = 0;
+  return until(`routeguide.RouteGuide to report ${status}`, async () => {
+    polls++;
+    assert.equal(await checkHealth(health, ""), "SERVING", "the server is up");
+    return await checkHealth(health, SERVICE_NAME) === status
+      ? polls
+      : undefined;
+  });
 }
 
 function client(address: string | string[]): RouteGuideClient {
@@ -254,7 +288,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "Redis lost mid-run: RouteChat fails UNAVAILABLE, other RPCs work, the server stays up and recovers with every note kept" +
+    'Redis lost mid-run: RouteChat fails UNAVAILABLE, health turns routeguide.RouteGuide NOT_SERVING ("" stays SERVING), other RPCs work, the server stays up and recovers with every note kept' +
     skipped("redis-server"),
   ignore: !hasRedis,
   fn: () =>
@@ -274,10 +308,16 @@ Deno.test({
         ]);
         stack.push(server);
         const guide = client(server.address);
+        const health = healthClient(server.address);
         try {
           assert.deepEqual(await chat(guide, [note(3, 3, "before")]), []);
+          assert.equal(await checkHealth(health, ""), "SERVING");
+          assert.equal(await checkHealth(health, SERVICE_NAME), "SERVING");
 
           await redis.stop("SIGKILL");
+          // RouteGuide cannot keep its promise (RouteChat); the server as a
+          // whole is still up and serving the other RPCs.
+          await untilRouteGuideIs(health, "NOT_SERVING");
           const error = await until("RouteChat to fail", async () => {
             try {
               await chat(guide, [note(3, 3, "during")]);
@@ -307,6 +347,7 @@ Deno.test({
           assert.equal((await guide.recordRoute([here, here])).featureCount, 2);
 
           redis = await RedisProcess.start(dir, port);
+          await untilRouteGuideIs(health, "SERVING");
           const after = await until("RouteChat to recover", async () => {
             try {
               return await chat(guide, [note(3, 3, "after")]);
@@ -322,6 +363,7 @@ Deno.test({
           assert.equal(server.exited, false, "the server never exits");
         } finally {
           guide.close();
+          health.close();
         }
       } finally {
         await stopAll(stack);
@@ -460,6 +502,64 @@ Deno.test({
         assert.equal(code, 0, "SIGTERM stops the workers and the primary");
         for (const pid of now) {
           assert.equal(await alive(pid), false, "no worker outlives it");
+        }
+      } finally {
+        await stopAll(stack);
+      }
+    }),
+});
+
+Deno.test({
+  name:
+    "--workers 2: each worker turns routeguide.RouteGuide NOT_SERVING while Redis is down and SERVING once it is back" +
+    skipped("redis-server"),
+  ignore: !hasRedis,
+  fn: () =>
+    inTempDir(async (dir) => {
+      let redis = await RedisProcess.start(dir);
+      const port = redis.port;
+      const stack: { stop(): Promise<unknown> }[] = [
+        { stop: () => redis.stop() },
+      ];
+      try {
+        const server = await ServerProcess.start([
+          "--workers",
+          "2",
+          "--notes",
+          redis.url(8),
+          "--db",
+          await replicaDb(dir, "pool"),
+        ]);
+        stack.push(server);
+        const workers = await children(server.process.pid);
+        assert.equal(workers.length, 2, "two worker processes");
+        // One connection each; the primary hands them to the workers in turn.
+        const checks = Array.from(
+          { length: 4 },
+          () =>
+            healthClient(server.address, undefined, {
+              "grpc.use_local_subchannel_pool": 1,
+            }),
+        );
+        try {
+          for (const health of checks) {
+            assert.equal(await checkHealth(health, SERVICE_NAME), "SERVING");
+          }
+          // Each worker has its own board and health: both must be asked.
+          const owners = await connectionOwners(server.address.split(":")[1]);
+          assert.deepEqual([...owners].sort(), [...workers].sort());
+
+          await redis.stop("SIGKILL");
+          for (const health of checks) {
+            await untilRouteGuideIs(health, "NOT_SERVING");
+          }
+          redis = await RedisProcess.start(dir, port);
+          for (const health of checks) {
+            await untilRouteGuideIs(health, "SERVING");
+          }
+          assert.deepEqual(await children(server.process.pid), workers);
+        } finally {
+          for (const health of checks) health.close();
         }
       } finally {
         await stopAll(stack);
