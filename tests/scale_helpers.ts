@@ -332,7 +332,7 @@ ${upstreams.map((u) => `    server ${u};`).join("\n")}
   server {
     listen 127.0.0.1:${port} http2;
     keepalive_requests 1000000;
-    location /routeguide.RouteGuide/ {
+    location / {
       grpc_pass grpc://routeguide;
       grpc_read_timeout 1h;
       grpc_send_timeout 1h;

@@ -569,7 +569,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "through nginx: all four RPCs work and RouteChat shares notes across the replicas behind it" +
+    "through nginx: all four RPCs and health work and RouteChat shares notes across the replicas behind it" +
     skipped("redis-server", "nginx"),
   ignore: !hasRedis || !hasNginx,
   fn: () =>
@@ -628,6 +628,14 @@ Deno.test({
           }
           const used = await nginx.upstreamsUsed(dir);
           for (const r of replicas) assert.ok(used.has(r.address), r.address);
+
+          // Health passes through too, so nginx can front health checks.
+          const health = healthClient(nginx.address);
+          try {
+            assert.equal(await checkHealth(health, SERVICE_NAME), "SERVING");
+          } finally {
+            health.close();
+          }
         } finally {
           guide.close();
         }
