@@ -1,10 +1,11 @@
 /**
- * A small structured logger: one line per event, as text or JSON, filtered
- * by level. Small enough that an npm logger would not pay for itself here
- * (pino, for one, wants worker threads for its transports).
+ * Structured logging on pino: one line per event, as text or JSON, filtered
+ * by level, written synchronously so that no line is lost when the process
+ * exits straight after logging (as the server does on shutdown).
  *
  * @module
  */
+import pino from "pino";
 
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -36,21 +37,55 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Lowest level written (default `info`). */
   level?: LogLevel;
-  /** Where lines go (default: `console.log`). */
+  /** Where lines go, one call per line without its newline (default: stdout). */
   write?: (line: string) => void;
   /** The clock, for tests (default: `new Date()`). */
   now?: () => Date;
 }
 
-function textValue(value: string | number | boolean): string {
+/** A value that needs no quotes in a text line. */
+const BARE = /^[^\s"=]+$/;
+
+function textValue(value: unknown): string {
   const text = String(value);
-  return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
+  return BARE.test(text) ? text : JSON.stringify(text);
+}
+
+/**
+ * A pino destination that writes `TIME LEVEL message key=value ...` from
+ * the record pino sets on it as metadata (`lastLevel`, `lastMsg`,
+ * `lastObj`), so that text lines need no parsing of pino's JSON.
+ */
+class TextDestination {
+  readonly [pino.symbols.needsMetadataGsym] = true;
+  lastLevel = 0;
+  lastMsg = "";
+  lastObj: Record<string, unknown> = {};
+  #write: (line: string) => void;
+  #now: () => Date;
+
+  constructor(write: (line: string) => void, now: () => Date) {
+    this.#write = write;
+    this.#now = now;
+  }
+
+  write(_json: string): void {
+    let line = `${this.#now().toISOString()} ${
+      pino.levels.labels[this.lastLevel].toUpperCase()
+    } ${this.lastMsg}`;
+    for (const key in this.lastObj) {
+      const value = this.lastObj[key];
+      if (value !== undefined) line += ` ${key}=${textValue(value)}`;
+    }
+    this.#write(line);
+  }
 }
 
 /**
  * Creates a logger. Text lines read `TIME LEVEL message key=value ...`
  * (values with spaces or quotes are JSON-quoted); JSON lines are
- * `{"time":..,"level":..,"msg":..,...fields}`. Undefined fields are left out.
+ * `{"level":..,"time":..,...fields,"msg":..}` (pino's layout). Undefined
+ * fields are left out.
  *
  * @example
  * ```ts
@@ -63,37 +98,34 @@ function textValue(value: string | number | boolean): string {
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const format = options.format ?? "text";
-  const minimum = LOG_LEVELS.indexOf(options.level ?? "info");
-  const write = options.write ?? ((line: string) => console.log(line));
-  const now = options.now ?? (() => new Date());
-
-  function log(level: LogLevel, message: string, fields: LogFields = {}) {
-    if (LOG_LEVELS.indexOf(level) < minimum) return;
-    const time = now().toISOString();
-    const defined = Object.entries(fields).filter(
-      (entry): entry is [string, string | number | boolean] =>
-        entry[1] !== undefined,
-    );
-    if (format === "json") {
-      write(JSON.stringify({
-        time,
+  const { write, now } = options;
+  // Synchronous stdout: pino's asynchronous modes buffer (or use worker
+  // threads) and would drop the lines logged just before Deno.exit.
+  const stdout = write ? undefined : pino.destination({ dest: 1, sync: true });
+  const level = options.level ?? "info";
+  const logger = options.format === "json"
+    ? pino(
+      {
         level,
-        msg: message,
-        ...Object.fromEntries(defined),
-      }));
-    } else {
-      const pairs = defined.map(([key, value]) =>
-        ` ${key}=${textValue(value)}`
-      );
-      write(`${time} ${level.toUpperCase()} ${message}${pairs.join("")}`);
-    }
-  }
-
+        base: null,
+        timestamp: now
+          ? () => `,"time":"${now().toISOString()}"`
+          : pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+      },
+      write ? { write: (json) => write(json.slice(0, -1)) } : stdout!,
+    )
+    : pino(
+      { level, base: null, timestamp: false },
+      new TextDestination(
+        write ?? ((line) => stdout!.write(`${line}\n`)),
+        now ?? (() => new Date()),
+      ),
+    );
   return {
-    debug: (message, fields) => log("debug", message, fields),
-    info: (message, fields) => log("info", message, fields),
-    warn: (message, fields) => log("warn", message, fields),
-    error: (message, fields) => log("error", message, fields),
+    debug: (message, fields) => logger.debug(fields, message),
+    info: (message, fields) => logger.info(fields, message),
+    warn: (message, fields) => logger.warn(fields, message),
+    error: (message, fields) => logger.error(fields, message),
   };
 }
