@@ -36,7 +36,15 @@ export * from "./lib/server.ts";
 export * from "./lib/workers.ts";
 export * from "./lib/client.ts";
 export * from "./lib/demo.ts";
-export * from "./lib/log.ts";
+// Types only: the pino-backed createLogger is the "./log" export, so that
+// importing this module needs no permission for pino's hostname lookup.
+export type {
+  LogFields,
+  LogFormat,
+  Logger,
+  LoggerOptions,
+  LogLevel,
+} from "./lib/log.ts";
 export { loadToken, TOKEN_ENV, TokenError } from "./lib/auth.ts";
 export {
   CLIENT_SECURITY_FLAGS,

@@ -6,6 +6,13 @@
 import * as grpc from "@grpc/grpc-js";
 import { parseArgs } from "node:util";
 import {
+  createLogger,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./lib/log.ts";
+import {
   DEFAULT_GRACE_MS,
   DEFAULT_MAX_LOCATIONS,
   DEFAULT_MAX_NOTES_PER_CALL,
@@ -22,15 +29,10 @@ import {
   startWorkers,
 } from "./mod.ts";
 import {
-  createLogger,
   CredentialsError,
   DEFAULT_LIMITS,
   loadServerTls,
   loadToken,
-  LOG_FORMATS,
-  LOG_LEVELS,
-  type LogFormat,
-  type LogLevel,
   type ServerLimits,
   TOKEN_ENV,
   TokenError,

@@ -6,7 +6,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
-import { createLogger, type Feature, type Logger } from "../mod.ts";
+import type { Feature, Logger } from "../mod.ts";
+import { createLogger } from "../lib/log.ts";
 
 /** A grpc-js client for grpc.health.v1.Health. */
 export type HealthClient = grpc.Client & {

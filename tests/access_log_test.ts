@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import {
-  createLogger,
   createRouteGuide,
   FeatureDatabase,
   MemoryNoteBoard,
@@ -14,6 +13,7 @@ import {
   Status,
 } from "../mod.ts";
 import { accessLogInterceptor } from "../lib/access_log.ts";
+import { createLogger } from "../lib/log.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
 import {
