@@ -30,7 +30,7 @@ function pointKey(latitude: number, longitude: number): string {
  */
 export class FeatureDatabase {
   readonly #features: readonly Feature[];
-  readonly #byPoint = new Map<string, Feature>();
+  readonly #byPoint = new Map<string, number>();
   // kdbush cannot build an empty tree; an empty database has none.
   readonly #tree: KDBush | undefined;
 
@@ -39,10 +39,10 @@ export class FeatureDatabase {
     this.#features = features;
     if (features.length === 0) return;
     const tree = new KDBush(features.length, 64, Int32Array);
-    for (const feature of features) {
-      const { latitude, longitude } = feature.location!;
+    for (let i = 0; i < features.length; i++) {
+      const { latitude, longitude } = features[i].location!;
       const key = pointKey(latitude, longitude);
-      if (!this.#byPoint.has(key)) this.#byPoint.set(key, feature);
+      if (!this.#byPoint.has(key)) this.#byPoint.set(key, i);
       tree.add(longitude, latitude);
     }
     this.#tree = tree.finish();
@@ -68,7 +68,26 @@ export class FeatureDatabase {
    * ```
    */
   at(point: Point): Feature | undefined {
-    return this.#byPoint.get(pointKey(point.latitude, point.longitude));
+    const i = this.indexOf(point.latitude, point.longitude);
+    return i < 0 ? undefined : this.#features[i];
+  }
+
+  /**
+   * The database position of the first feature stored exactly at
+   * (`latitude`, `longitude`), or -1: {@link at} without allocating.
+   *
+   * @example
+   * ```ts
+   * import { FeatureDatabase } from "./features.ts";
+   * const db = new FeatureDatabase([
+   *   { name: "Origin", location: { latitude: 0, longitude: 0 } },
+   * ]);
+   * db.indexOf(0, 0); // 0
+   * db.indexOf(1, 0); // -1
+   * ```
+   */
+  indexOf(latitude: number, longitude: number): number {
+    return this.#byPoint.get(pointKey(latitude, longitude)) ?? -1;
   }
 
   /**
@@ -86,6 +105,24 @@ export class FeatureDatabase {
    * ```
    */
   within(bounds: Bounds): Feature[] {
+    return this.indicesWithin(bounds).map((id) => this.#features[id]);
+  }
+
+  /**
+   * The database positions of every feature inside bounds (edges
+   * included), ascending: {@link within} as indices.
+   *
+   * @example
+   * ```ts
+   * import { FeatureDatabase } from "./features.ts";
+   * const db = new FeatureDatabase([
+   *   { name: "A", location: { latitude: 50, longitude: 5 } },
+   *   { name: "B", location: { latitude: 5, longitude: 5 } },
+   * ]);
+   * db.indicesWithin({ minLatitude: 0, maxLatitude: 10, minLongitude: 0, maxLongitude: 10 }); // [1]
+   * ```
+   */
+  indicesWithin(bounds: Bounds): number[] {
     if (!this.#tree) return [];
     const ids = this.#tree.range(
       bounds.minLongitude,
@@ -94,7 +131,6 @@ export class FeatureDatabase {
       bounds.maxLatitude,
     );
     // kdbush returns tree order; ids are database positions.
-    ids.sort((a, b) => a - b);
-    return ids.map((id) => this.#features[id]);
+    return ids.sort((a, b) => a - b);
   }
 }
