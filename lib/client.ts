@@ -6,7 +6,6 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { once } from "node:events";
 import { RouteGuideError } from "./errors.ts";
 import { RouteGuideStub } from "./proto.ts";
 import type { RouteGuideClient as GeneratedClient } from "./gen/routeguide/RouteGuide.ts";
@@ -30,10 +29,8 @@ export interface CallOptions {
 
 /** How to reach a RouteGuide server. */
 export interface ClientOptions {
-  /** Transport security (default: plaintext). */
-  credentials?: grpc.ChannelCredentials;
-  /** Raw grpc-js channel options. */
-  channelOptions?: grpc.ChannelOptions;
+  /** Extra grpc-js channel options, such as `grpc.max_receive_message_length`. */
+  channelOptions?: Record<string, string | number>;
 }
 
 function metadataOf(options: CallOptions): grpc.Metadata {
@@ -65,27 +62,52 @@ function cancelOnAbort(
   return () => signal.removeEventListener("abort", onAbort);
 }
 
-/** Writes every item to a client stream, honouring backpressure, then ends it. */
+/**
+ * Writes every item to a client stream, honouring backpressure, then ends
+ * it. Stops pulling items (and lets the source finish) as soon as the call
+ * has its status: a call that failed never emits `drain` again.
+ */
 async function sendAll<T>(
   call: grpc.ClientWritableStream<T> | grpc.ClientDuplexStream<T, unknown>,
   items: Iterable<T> | AsyncIterable<T>,
 ): Promise<void> {
-  for await (const item of items) {
-    if (call.destroyed) return;
-    if (!call.write(item)) await once(call, "drain");
+  let done = false;
+  let wake: (() => void) | undefined;
+  const onDone = () => {
+    done = true;
+    wake?.();
+  };
+  const onDrain = () => wake?.();
+  call.on("status", onDone).on("close", onDone).on("drain", onDrain);
+  try {
+    for await (const item of items) {
+      if (done || call.destroyed) return;
+      if (!call.write(item)) {
+        // `drain` and `status` come on a later tick, never during write().
+        if (!done) await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+      }
+    }
+    if (!done) call.end();
+  } finally {
+    call.off("status", onDone).off("close", onDone).off("drain", onDrain);
   }
-  call.end();
 }
 
-/** Reads a client stream as an async iterable of RouteGuideError-failing items. */
+/**
+ * Reads a client stream as an async iterable; a failed call throws a
+ * RouteGuideError, or the error of the source that `failedSource` reports.
+ */
 async function* receiveAll<T>(
   call: grpc.ClientReadableStream<T> | grpc.ClientDuplexStream<unknown, T>,
   cleanup: () => void,
+  failedSource: () => { error: unknown } | undefined = () => undefined,
 ): AsyncGenerator<T, void, undefined> {
   try {
     for await (const item of call) yield item as T;
   } catch (error) {
-    throw RouteGuideError.from(error);
+    const source = failedSource();
+    throw source ? source.error : RouteGuideError.from(error);
   } finally {
     // Leaving early (break, return, throw) cancels the call.
     call.cancel();
@@ -115,7 +137,7 @@ export class RouteGuideClient {
   constructor(address: string, options: ClientOptions = {}) {
     this.#stub = new RouteGuideStub(
       address,
-      options.credentials ?? grpc.credentials.createInsecure(),
+      grpc.credentials.createInsecure(),
       options.channelOptions,
     );
   }
@@ -167,17 +189,18 @@ export class RouteGuideClient {
       );
       const cleanup = cancelOnAbort(call, options.signal);
       sendAll(call, points).catch((error) => {
-        // The source failed: give up the call and report the source's error.
+        // The source failed: report its error, then give up the call.
+        reject(error);
         cleanup();
         call.cancel();
-        reject(error);
       });
     });
   }
 
   /**
    * Sends notes and yields the notes the server returns (earlier notes at
-   * each note's location) until both sides are done.
+   * each note's location) until both sides are done. When `notes` throws,
+   * the call is cancelled and iteration throws that error.
    */
   routeChat(
     notes: Iterable<RouteNote> | AsyncIterable<RouteNote>,
@@ -188,10 +211,12 @@ export class RouteGuideClient {
       callOptionsOf(options),
     );
     const cleanup = cancelOnAbort(call, options.signal);
-    sendAll(call, notes).catch((error) =>
-      call.destroy(error instanceof Error ? error : new Error(String(error)))
-    );
-    return receiveAll(call, cleanup);
+    let failed: { error: unknown } | undefined;
+    sendAll(call, notes).catch((error) => {
+      failed = { error };
+      call.cancel();
+    });
+    return receiveAll(call, cleanup, () => failed);
   }
 
   /** Closes the channel; calls in flight are cancelled. */

@@ -5,9 +5,15 @@
  *
  * @module
  */
-import type { RouteGuideClient } from "./client.ts";
+import type { CallOptions, RouteGuideClient } from "./client.ts";
 import { formatPoint } from "./geo.ts";
-import type { Feature, Point, Rectangle, RouteNote } from "./types.ts";
+import type {
+  Feature,
+  Point,
+  Rectangle,
+  RouteNote,
+  RouteSummary,
+} from "./types.ts";
 
 /** The tutorial's ListFeatures area: latitude 40..42, longitude -75..-73. */
 export const DEMO_RECTANGLE: Rectangle = {
@@ -41,15 +47,110 @@ export interface DemoOptions {
   notePauseMs?: number;
   /** Random source in [0, 1) for picking route points (default Math.random). */
   random?: () => number;
+  /** Options for each of the demo's calls, such as a deadline. */
+  call?: CallOptions;
 }
 
-function printFeature(print: (line: string) => void, feature: Feature): void {
-  if (feature.name) {
-    print(
-      `Feature called '${feature.name}' at ${formatPoint(feature.location!)}`,
-    );
-  } else {
-    print(`Found no feature at ${formatPoint(feature.location!)}`);
+/**
+ * A feature as the tutorial prints it: `Feature called '<name>' at
+ * (lat=<E7>, lng=<E7>)`, or `Found no feature at ...` when it has no name.
+ *
+ * @example
+ * ```ts
+ * import { formatFeature } from "./demo.ts";
+ * formatFeature({ name: "", location: { latitude: 1, longitude: 2 } });
+ * // "Found no feature at (lat=1, lng=2)"
+ * ```
+ */
+export function formatFeature(feature: Feature): string {
+  return feature.name
+    ? `Feature called '${feature.name}' at ${formatPoint(feature.location!)}`
+    : `Found no feature at ${formatPoint(feature.location!)}`;
+}
+
+/**
+ * The tutorial's line for a RecordRoute point being sent.
+ *
+ * @example
+ * ```ts
+ * import { formatVisiting } from "./demo.ts";
+ * formatVisiting({ latitude: 1, longitude: 2 }); // "Visiting point (lat=1, lng=2)"
+ * ```
+ */
+export function formatVisiting(point: Point): string {
+  return `Visiting point ${formatPoint(point)}`;
+}
+
+/**
+ * The tutorial's four lines for a RecordRoute summary.
+ *
+ * @example
+ * ```ts
+ * import { formatSummary } from "./demo.ts";
+ * formatSummary({ pointCount: 2, featureCount: 1, distance: 157, elapsedTime: 0 });
+ * // ["Finished trip with 2 points", "Passed 1 features",
+ * //  "Traveled 157 meters", "It took 0 seconds"]
+ * ```
+ */
+export function formatSummary(summary: RouteSummary): string[] {
+  return [
+    `Finished trip with ${summary.pointCount} points`,
+    `Passed ${summary.featureCount} features`,
+    `Traveled ${summary.distance} meters`,
+    `It took ${summary.elapsedTime} seconds`,
+  ];
+}
+
+/**
+ * The tutorial's line for a RouteChat note being sent.
+ *
+ * @example
+ * ```ts
+ * import { formatSentNote } from "./demo.ts";
+ * formatSentNote({ location: { latitude: 1, longitude: 1 }, message: "hi" });
+ * // "Sending RouteNote for (lat=1, lng=1): hi"
+ * ```
+ */
+export function formatSentNote(note: RouteNote): string {
+  return `Sending RouteNote for ${
+    formatPoint(note.location!)
+  }: ${note.message}`;
+}
+
+/**
+ * The tutorial's line for a RouteChat note the server returned.
+ *
+ * @example
+ * ```ts
+ * import { formatReceivedNote } from "./demo.ts";
+ * formatReceivedNote({ location: { latitude: 1, longitude: 1 }, message: "hi" });
+ * // "< Found previous note at (lat=1, lng=1): hi"
+ * ```
+ */
+export function formatReceivedNote(note: RouteNote): string {
+  return `< Found previous note at ${
+    formatPoint(note.location!)
+  }: ${note.message}`;
+}
+
+/**
+ * Yields `count` points, each the location of a feature picked at random
+ * from `features` (none when `features` is empty).
+ *
+ * @example
+ * ```ts
+ * import { randomRoute } from "./demo.ts";
+ * const features = [{ name: "A", location: { latitude: 1, longitude: 2 } }];
+ * [...randomRoute(features, 2)]; // two copies of (1, 2)
+ * ```
+ */
+export function* randomRoute(
+  features: readonly Feature[],
+  count: number,
+  random: () => number = Math.random,
+): Generator<Point, void, undefined> {
+  for (let i = 0; i < count && features.length > 0; i++) {
+    yield features[Math.floor(random() * features.length)].location!;
   }
 }
 
@@ -68,9 +169,9 @@ export async function runDemo(
   print: (line: string) => void,
   options: DemoOptions = {},
 ): Promise<void> {
-  const random = options.random ?? Math.random;
+  const call = options.call ?? {};
   const listed: Feature[] = [];
-  for await (const feature of client.listFeatures(DEMO_RECTANGLE)) {
+  for await (const feature of client.listFeatures(DEMO_RECTANGLE, call)) {
     listed.push(feature);
   }
 
@@ -78,45 +179,35 @@ export async function runDemo(
   // A point the server is known to hold, so that the demo shows a hit
   // against any RouteGuide server's data; then one with nothing.
   const named = listed.find((f) => f.name !== "");
-  printFeature(
-    print,
-    await client.getFeature(named?.location ?? CLASSIC_FEATURE_POINT),
-  );
-  printFeature(print, await client.getFeature({ latitude: 0, longitude: 0 }));
+  print(formatFeature(
+    await client.getFeature(named?.location ?? CLASSIC_FEATURE_POINT, call),
+  ));
+  print(formatFeature(
+    await client.getFeature({ latitude: 0, longitude: 0 }, call),
+  ));
 
   print("-------------- ListFeatures --------------");
   print("Looking for features between 40, -75 and 42, -73");
-  for (const feature of listed) printFeature(print, feature);
+  for (const feature of listed) print(formatFeature(feature));
 
   print("-------------- RecordRoute --------------");
-  const route: Point[] = [];
-  for (let i = 0; i < (options.routePoints ?? 10) && listed.length > 0; i++) {
-    const point = listed[Math.floor(random() * listed.length)].location!;
-    print(`Visiting point ${formatPoint(point)}`);
-    route.push(point);
-  }
-  const summary = await client.recordRoute(route);
-  print(`Finished trip with ${summary.pointCount} points`);
-  print(`Passed ${summary.featureCount} features`);
-  print(`Traveled ${summary.distance} meters`);
-  print(`It took ${summary.elapsedTime} seconds`);
+  const route = [
+    ...randomRoute(listed, options.routePoints ?? 10, options.random),
+  ];
+  for (const point of route) print(formatVisiting(point));
+  const summary = await client.recordRoute(route, call);
+  for (const line of formatSummary(summary)) print(line);
 
   print("-------------- RouteChat --------------");
   const pause = options.notePauseMs ?? 100;
   async function* notes(): AsyncGenerator<RouteNote> {
     for (const [i, note] of DEMO_NOTES.entries()) {
       if (i > 0) await new Promise((r) => setTimeout(r, pause));
-      print(
-        `Sending RouteNote for ${formatPoint(note.location!)}: ${note.message}`,
-      );
+      print(formatSentNote(note));
       yield note;
     }
   }
-  for await (const note of client.routeChat(notes())) {
-    print(
-      `< Found previous note at ${
-        formatPoint(note.location!)
-      }: ${note.message}`,
-    );
+  for await (const note of client.routeChat(notes(), call)) {
+    print(formatReceivedNote(note));
   }
 }

@@ -3,21 +3,42 @@
  *
  * @module
  */
-import { status } from "@grpc/grpc-js";
-
 /**
- * gRPC status codes (the numbers on the wire), e.g. `Status.INVALID_ARGUMENT`.
+ * The gRPC status codes, as numbered on the wire (the same values as
+ * grpc-js's `status`).
  *
  * @example
  * ```ts
  * import { Status } from "./errors.ts";
- * Status.NOT_FOUND; // 5
+ * Status.INVALID_ARGUMENT; // 3
  * ```
  */
-export const Status: typeof status = status;
+export const Status = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
 
 /** A gRPC status code, e.g. `Status.INVALID_ARGUMENT`. */
-export type StatusCode = status;
+export type StatusCode = typeof Status[keyof typeof Status];
+
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(Status).map(([name, code]) => [code, name]),
+);
 
 /**
  * An error carrying a gRPC status code. Handlers throw it to end a call with
@@ -43,7 +64,7 @@ export class RouteGuideError extends Error {
 
   /** The status code's name, such as `INVALID_ARGUMENT`. */
   get codeName(): string {
-    return Status[this.code] ?? `CODE_${this.code}`;
+    return STATUS_NAMES[this.code] ?? `CODE_${this.code}`;
   }
 
   /**
@@ -66,7 +87,7 @@ export class RouteGuideError extends Error {
       ? error.message
       : String(error);
     return new RouteGuideError(
-      typeof code === "number" ? code : Status.INTERNAL,
+      typeof code === "number" ? code as StatusCode : Status.INTERNAL,
       message,
       { cause: error },
     );

@@ -7,6 +7,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { type EventEmitter, once } from "node:events";
+import type { Readable } from "node:stream";
 import { RouteGuideError, Status } from "./errors.ts";
 import type { CallContext, RouteGuideHandlers } from "./service.ts";
 import type {
@@ -82,6 +83,15 @@ async function writeAll<T>(
 }
 
 /**
+ * The call's requests as an async iterable. A plain `for await` over a
+ * grpc-js call destroys the call when the loop ends, before its status can
+ * be sent; this iterator leaves the call to us.
+ */
+function requestsOf<T>(call: Readable): AsyncIterable<T> {
+  return call.iterator({ destroyOnReturn: false });
+}
+
+/**
  * Turns RouteGuide handlers into a grpc-js service implementation for
  * `server.addService(routeGuideServiceDefinition, ...)`.
  *
@@ -130,7 +140,7 @@ export function toGrpcImplementation(
       call: grpc.ServerReadableStream<Point, RouteSummary>,
       callback: grpc.sendUnaryData<RouteSummary>,
     ) {
-      handlers.recordRoute(call, contextOf(call)).then(
+      handlers.recordRoute(requestsOf(call), contextOf(call)).then(
         (summary) => callback(null, summary),
         (error) => callback(toStatus("RecordRoute", error, report)),
       );
@@ -139,7 +149,8 @@ export function toGrpcImplementation(
     async RouteChat(call: grpc.ServerDuplexStream<RouteNote, RouteNote>) {
       const context = contextOf(call);
       try {
-        await writeAll(call, handlers.routeChat(call, context), context.signal);
+        const notes = handlers.routeChat(requestsOf(call), context);
+        await writeAll(call, notes, context.signal);
         if (!context.signal.aborted) call.end();
       } catch (error) {
         call.emit("error", toStatus("RouteChat", error, report));

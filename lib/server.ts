@@ -25,10 +25,8 @@ export interface ServerOptions {
   notes?: NoteBoard;
   /** Notes one RouteChat call may send (default 10,000). */
   maxNotesPerCall?: number;
-  /** Transport security (default: plaintext). */
-  credentials?: grpc.ServerCredentials;
-  /** Raw grpc-js server options. */
-  grpcOptions?: grpc.ServerOptions;
+  /** Extra grpc-js server options, such as `grpc.max_receive_message_length`. */
+  channelOptions?: Record<string, string | number>;
 }
 
 /** A running RouteGuide server. */
@@ -37,8 +35,6 @@ export interface RouteGuideServer {
   readonly port: number;
   /** `host:port` as bound, for clients to dial. */
   readonly address: string;
-  /** The underlying grpc-js server, for adding services. */
-  readonly grpcServer: grpc.Server;
   /**
    * Stops taking calls, gives calls in flight up to `graceMs` (default
    * 5 s) to finish, then cancels the rest. Resolves once stopped.
@@ -71,7 +67,7 @@ export async function startServer(
     notes,
     maxNotesPerCall: options.maxNotesPerCall,
   });
-  const grpcServer = new grpc.Server(options.grpcOptions);
+  const grpcServer = new grpc.Server(options.channelOptions);
   grpcServer.addService(
     routeGuideServiceDefinition,
     toGrpcImplementation(handlers),
@@ -79,7 +75,7 @@ export async function startServer(
   const port = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync(
       formatHostPort(host, options.port ?? 50051),
-      options.credentials ?? grpc.ServerCredentials.createInsecure(),
+      grpc.ServerCredentials.createInsecure(),
       (error, port) => error ? reject(error) : resolve(port),
     )
   );
@@ -87,7 +83,6 @@ export async function startServer(
   return {
     port,
     address: formatHostPort(host, port),
-    grpcServer,
     close(graceMs = DEFAULT_GRACE_MS) {
       closing ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => grpcServer.forceShutdown(), graceMs);

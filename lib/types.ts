@@ -1,13 +1,10 @@
 /**
  * The RouteGuide message types, as the library hands them out: every field
- * present (proto3 defaults filled in), names camel-cased.
+ * present (proto3 defaults filled in, absent messages as null), names
+ * camel-cased. They match the types generated in `lib/gen/`.
  *
  * @module
  */
-import type { Feature__Output } from "./gen/routeguide/Feature.ts";
-import type { Point__Output } from "./gen/routeguide/Point.ts";
-import type { RouteNote__Output } from "./gen/routeguide/RouteNote.ts";
-import type { RouteSummary__Output } from "./gen/routeguide/RouteSummary.ts";
 
 /**
  * A point in E7 degrees (degrees x 10^7, rounded): latitude within +-90 and
@@ -19,7 +16,12 @@ import type { RouteSummary__Output } from "./gen/routeguide/RouteSummary.ts";
  * const liberty: Point = { latitude: 406_892_000, longitude: -740_445_000 };
  * ```
  */
-export type Point = Point__Output;
+export interface Point {
+  /** Latitude in degrees x 10^7. */
+  latitude: number;
+  /** Longitude in degrees x 10^7. */
+  longitude: number;
+}
 
 /**
  * A rectangle given by two opposite corners, in either diagonal order.
@@ -49,7 +51,12 @@ export interface Rectangle {
  * const f: Feature = { name: "Paris", location: { latitude: 488_566_900, longitude: 23_514_100 } };
  * ```
  */
-export type Feature = Feature__Output;
+export interface Feature {
+  /** The name; empty when nothing is known at the location. */
+  name: string;
+  /** Where the feature is. */
+  location: Point | null;
+}
 
 /**
  * A message left at a location during RouteChat.
@@ -60,7 +67,12 @@ export type Feature = Feature__Output;
  * const note: RouteNote = { location: { latitude: 1, longitude: 1 }, message: "Departing from home" };
  * ```
  */
-export type RouteNote = RouteNote__Output;
+export interface RouteNote {
+  /** Where the note was left. */
+  location: Point | null;
+  /** The text, at most 1,024 UTF-8 bytes. */
+  message: string;
+}
 
 /**
  * What RecordRoute answers: points received, features passed, metres
@@ -72,4 +84,13 @@ export type RouteNote = RouteNote__Output;
  * const s: RouteSummary = { pointCount: 2, featureCount: 1, distance: 157, elapsedTime: 0 };
  * ```
  */
-export type RouteSummary = RouteSummary__Output;
+export interface RouteSummary {
+  /** Points received. */
+  pointCount: number;
+  /** Points that landed exactly on a feature. */
+  featureCount: number;
+  /** Haversine distance along the route, whole metres. */
+  distance: number;
+  /** Whole seconds from the call's start to the client's half-close. */
+  elapsedTime: number;
+}
