@@ -219,6 +219,8 @@ async function h2load(
     "taskset -c",
     LOAD_CPU,
     "h2load",
+    // Large HTTP/2 windows: the generator must never be what waits.
+    "-w 30 -W 30",
     load,
     "-H 'content-type: application/grpc' -H 'te: trailers'",
     `-d ${dir}/${body}`,

@@ -21,6 +21,12 @@ import type { RouteNote } from "./types.ts";
 export interface NoteBoard {
   /** Earlier notes at `note.location`, oldest first; then stores `note`. */
   exchange(note: RouteNote): Promise<readonly RouteNote[]>;
+  /**
+   * Optional: {@link exchange} without a promise, for boards that answer
+   * synchronously (in-process ones); RouteChat then costs no promise per
+   * note.
+   */
+  exchangeSync?(note: RouteNote): readonly RouteNote[];
   /** Releases connections; the board is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -84,7 +90,11 @@ export class MemoryNoteBoard implements NoteBoard {
     const { latitude, longitude } = note.location!;
     const key = `${latitude},${longitude}`;
     const earlier = this.#locations.get(key);
-    const stored = { location: { latitude, longitude }, message: note.message };
+    // Frozen: stored notes cannot change, so their encoding is cached.
+    const stored = Object.freeze({
+      location: Object.freeze({ latitude, longitude }),
+      message: note.message,
+    });
     if (earlier === undefined) {
       if (this.#locations.size >= this.#maxLocations) {
         const leastRecent = this.#locations.keys().next().value!;

@@ -5,9 +5,11 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { FeatureDatabase } from "./features.ts";
-import { toGrpcImplementation } from "./grpc_adapter.ts";
+import {
+  routeGuideServerDefinition,
+  toGrpcImplementation,
+} from "./grpc_adapter.ts";
 import { MemoryNoteBoard, type NoteBoard } from "./notes.ts";
-import { routeGuideServiceDefinition } from "./proto.ts";
 import { createRouteGuide } from "./service.ts";
 
 /** Default grace period for calls in flight at shutdown, in milliseconds. */
@@ -69,7 +71,7 @@ export async function startServer(
   });
   const grpcServer = new grpc.Server(options.channelOptions);
   grpcServer.addService(
-    routeGuideServiceDefinition,
+    routeGuideServerDefinition,
     toGrpcImplementation(handlers),
   );
   const port = await new Promise<number>((resolve, reject) =>
