@@ -20,6 +20,8 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: "boolean" },
     servers: { type: "string", default: "naive,ceiling,ours" },
+    // Also run our server as of this commit, to show what changed.
+    before: { type: "string" },
   },
 });
 const SECONDS = flags.quick ? 1 : 2;
@@ -90,9 +92,21 @@ interface Running {
   startMs: number;
 }
 
+if (flags.before) {
+  await Deno.mkdir(`${dir}/before`);
+  const archive = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `git archive ${flags.before} | tar -x -C ${dir}/before`,
+    ],
+  }).output();
+  if (!archive.success) throw new Error(`cannot check out ${flags.before}`);
+}
+
 const SERVERS: Record<string, (db: string) => string[]> = {
   naive: (db) => ["bench/naive_server.ts", "--db", db],
   ceiling: (db) => ["bench/ceiling_server.ts", "--db", db],
+  before: (db) => SERVERS.ours(db),
   ours: (db) => {
     const args = ["server.ts", "--host", "127.0.0.1", "--port", "0"];
     return db === "" ? args : [...args, "--db", db];
@@ -101,8 +115,10 @@ const SERVERS: Record<string, (db: string) => string[]> = {
 
 async function start(name: string, db: string): Promise<Running> {
   const t0 = performance.now();
-  const process = new Deno.Command("taskset", {
+  const process = new Deno.Command("nice", {
     args: [
+      ...NICE,
+      "taskset",
       "-c",
       SERVER_CPU,
       Deno.execPath(),
@@ -110,6 +126,8 @@ async function start(name: string, db: string): Promise<Running> {
       "-P=bench",
       ...SERVERS[name](db),
     ],
+    // "before" is our server as of an older commit, checked out there.
+    cwd: name === "before" ? `${dir}/before` : undefined,
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
@@ -337,6 +355,7 @@ async function routeChat(server: Running): Promise<Result> {
 // ------------------------------------------------------------------ runs
 
 const names = flags.servers.split(",");
+if (flags.before) names.splice(names.indexOf("ours"), 0, "before");
 const rows = new Map<string, Map<string, Result>>();
 function record(workload: string, server: string, result: Result): void {
   if (!rows.has(workload)) rows.set(workload, new Map());
@@ -428,13 +447,16 @@ try {
 }
 
 // Our start with the default database (the world's cities), best of 3.
-let defaultStart = Infinity;
-let defaultRss = 0;
-if (names.includes("ours")) {
+const defaultStart = new Map<string, number>();
+const defaultRss = new Map<string, number>();
+for (const name of names.filter((n) => n === "ours" || n === "before")) {
   for (let i = 0; i < 3; i++) {
-    const server = await start("ours", "");
-    defaultStart = Math.min(defaultStart, server.startMs);
-    defaultRss = await rssMb(server.process.pid);
+    const server = await start(name, "");
+    defaultStart.set(
+      name,
+      Math.min(defaultStart.get(name) ?? Infinity, server.startMs),
+    );
+    defaultRss.set(name, await rssMb(server.process.pid));
     await stop(server);
   }
 }
@@ -470,48 +492,55 @@ function ratio(
   const y = value(b, workload);
   return `${(LOWER_IS_BETTER.has(workload) ? y / x : x / y).toFixed(2)}x`;
 }
+const columns = ["naive", "ceiling", "before", "ours"].filter((name) =>
+  names.includes(name)
+);
 const header = [
   "workload",
-  "naive",
-  "ceiling",
-  "ours",
+  ...columns,
   "ours/naive",
   "ours/ceiling",
   "ours/ceiling by CPU per unit",
-  "generator CPU (n/c/o)",
-  "server CPU (n/c/o)",
+  ...(flags.before ? ["ours/before"] : []),
+  `generator CPU (${columns.map((c) => c[0]).join("/")})`,
+  `server CPU (${columns.map((c) => c[0]).join("/")})`,
 ];
 const lines = [header, header.map(() => "---")];
 for (const [workload, results] of rows) {
-  const [n, c, o] = ["naive", "ceiling", "ours"].map((s) => results.get(s));
+  const all = columns.map((s) => results.get(s));
+  const [n, c, b, o] = ["naive", "ceiling", "before", "ours"].map((s) =>
+    results.get(s)
+  );
   const cpu = (key: "generatorCpu" | "serverCpu") =>
     workload === RSS || workload === START
       ? ""
-      : [n, c, o].map((r) => r ? r[key].toFixed(2) : "-").join(" / ");
+      : all.map((r) => r ? r[key].toFixed(2) : "-").join(" / ");
   lines.push([
     workload,
-    fmt(n, workload),
-    fmt(c, workload),
-    fmt(o, workload),
+    ...all.map((r) => fmt(r, workload)),
     ratio(o, n, workload),
     ratio(o, c, workload),
     ratio(o, c, workload, true),
+    ...(flags.before ? [ratio(o, b, workload)] : []),
     cpu("generatorCpu"),
     cpu("serverCpu"),
   ]);
 }
-if (names.includes("ours")) {
-  const row = (
-    label: string,
-    v: string,
-  ) => [label, "", "", v, "", "", "", "", ""];
-  lines.push(
-    row(
+for (
+  const [label, values] of [
+    [
       "start, default db (world cities) to listening, ms (best of 3)",
-      defaultStart.toFixed(0),
-    ),
-  );
-  lines.push(row("RSS idle, default db, MB", defaultRss.toFixed(0)));
+      defaultStart,
+    ],
+    ["RSS idle, default db, MB", defaultRss],
+  ] as const
+) {
+  if (values.size === 0) continue;
+  lines.push(header.map((_, i) => {
+    if (i === 0) return label;
+    const value = values.get(columns[i - 1]);
+    return value === undefined ? "" : value.toFixed(0);
+  }));
 }
 console.log(lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n"));
 console.log(
