@@ -4,7 +4,7 @@
 // feature (one call at a time). Plain node:http2, gRPC framing by hand, so
 // that the generator stays cheap. Prints one JSON line of results.
 //
-//   node bench/node_load.mjs chat PORT SECONDS
+//   node bench/node_load.mjs chat PORT NOTES [FIRST_LOCATION_ID]
 //   node bench/node_load.mjs ttff PORT SECONDS RECTANGLE_HEX
 import http2 from "node:http2";
 
@@ -82,18 +82,21 @@ const cpuStart = process.cpuUsage();
 const wallStart = process.hrtime.bigint();
 
 if (mode === "chat") {
-  // 4 connections x 2 calls in flight; each call sends 1,000 notes in pairs
-  // at fresh locations: the second note of a pair gets the first back.
-  // Callers start no call after the deadline, and every call finishes.
+  // 4 connections x 2 calls in flight, COUNT notes in all (a fixed amount
+  // of work: every server ends up holding as many notes). Each call sends
+  // 1,000 notes in pairs at fresh locations: the second note of a pair gets
+  // the first back.
   const NOTES = 1000;
-  const end = Date.now() + Number(seconds) * 1000;
-  let counter = 1;
+  const count = Number(seconds);
+  let counter = 1 + Number(extra ?? 0);
   let notes = 0;
   let answers = 0;
+  let started = 0;
   const answerSize = note(1, 1, "hello there!").length;
   const sessions = Array.from({ length: 4 }, () => connect());
   const caller = async (session) => {
-    while (Date.now() < end) {
+    while (started < count) {
+      started += NOTES;
       const frames = [];
       for (let i = 0; i < NOTES / 2; i++) {
         const id = counter++;

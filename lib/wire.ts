@@ -307,9 +307,12 @@ function skipField(buf: Uint8Array, end: number, wireType: number): void {
     case FIXED64:
       at += 8;
       break;
-    case LENGTH:
-      at += readVarint(buf, end) >>> 0;
+    case LENGTH: {
+      // Read the length first: `at += readVarint()` would add to the old `at`.
+      const length = readVarint(buf, end) >>> 0;
+      at += length;
       break;
+    }
     case FIXED32:
       at += 4;
       break;

@@ -28,8 +28,7 @@ const proto = {
   decodePoint: (b: Buffer) => GetFeature.requestDeserialize(b) as Point,
   encodeFeature: (f: Feature) => GetFeature.responseSerialize(f) as Buffer,
   decodeFeature: (b: Buffer) => GetFeature.responseDeserialize(b) as Feature,
-  encodeRectangle: (r: Rectangle) =>
-    ListFeatures.requestSerialize(r) as Buffer,
+  encodeRectangle: (r: Rectangle) => ListFeatures.requestSerialize(r) as Buffer,
   decodeRectangle: (b: Buffer) =>
     ListFeatures.requestDeserialize(b) as Rectangle,
   encodeNote: (n: RouteNote) => RouteChat.requestSerialize(n) as Buffer,
@@ -56,7 +55,15 @@ const int32 = () => {
   if (r < 0.25) return next() < 0.5 ? 2 ** 31 - 1 : -(2 ** 31);
   return Math.floor(next() * 2 ** 32) - 2 ** 31;
 };
-const TEXTS = ["", "Paris", "Zürich", "東京", "🚲 ride", "a\u0000b", "x".repeat(300)];
+const TEXTS = [
+  "",
+  "Paris",
+  "Zürich",
+  "東京",
+  "🚲 ride",
+  "a\u0000b",
+  "x".repeat(300),
+];
 const text = () => TEXTS[Math.floor(next() * TEXTS.length)];
 const point = (): Point => ({ latitude: int32(), longitude: int32() });
 const maybePoint = () => next() < 0.2 ? null : point();
@@ -96,14 +103,37 @@ Deno.test("protobufjs decodes what wire encodes, for every message, on random da
 
 Deno.test("wire skips unknown fields of every wire type and keeps the last value of a repeated field", () => {
   const bytes = new Uint8Array([
-    0x08, 0x05, // latitude 5
-    0x18, 0x96, 0x01, // field 3 varint
-    0x21, 1, 2, 3, 4, 5, 6, 7, 8, // field 4 fixed64
-    0x2a, 0x02, 0xff, 0xff, // field 5 length-delimited
-    0x35, 1, 2, 3, 4, // field 6 fixed32
-    0x3b, 0x08, 0x01, 0x3c, // field 7 group holding a varint
-    0x10, 0x07, // longitude 7
-    0x08, 0x09, // latitude again: the last one wins
+    0x08,
+    0x05, // latitude 5
+    0x18,
+    0x96,
+    0x01, // field 3 varint
+    0x21,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8, // field 4 fixed64
+    0x2a,
+    0x02,
+    0xff,
+    0xff, // field 5 length-delimited
+    0x35,
+    1,
+    2,
+    3,
+    4, // field 6 fixed32
+    0x3b,
+    0x08,
+    0x01,
+    0x3c, // field 7 group holding a varint
+    0x10,
+    0x07, // longitude 7
+    0x08,
+    0x09, // latitude again: the last one wins
   ]);
   assert.deepEqual(decodePoint(bytes), { latitude: 9, longitude: 7 });
 });
