@@ -474,9 +474,11 @@ try {
   await stopAll(servers);
 }
 
-// Our start with the default database (the world's cities), best of 3.
+// Our start with the default database (the world's cities), best of 3;
+// then RSS once idle, and after GetFeature and RouteChat load.
 const defaultStart = new Map<string, number>();
 const defaultRss = new Map<string, number>();
+const defaultRssLoaded = new Map<string, number>();
 for (const name of names.filter((n) => n === "ours" || n === "before")) {
   for (let i = 0; i < 3; i++) {
     const server = await start(name, "");
@@ -484,7 +486,12 @@ for (const name of names.filter((n) => n === "ours" || n === "before")) {
       name,
       Math.min(defaultStart.get(name) ?? Infinity, server.startMs),
     );
-    defaultRss.set(name, await rssMb(server.process.pid));
+    if (i === 2) {
+      defaultRss.set(name, await rssMb(server.process.pid));
+      await getFeature(server, "get100.bin");
+      await routeChat(server);
+      defaultRssLoaded.set(name, await rssMb(server.process.pid));
+    }
     await stop(server);
   }
 }
@@ -561,6 +568,10 @@ for (
       defaultStart,
     ],
     ["RSS idle, default db, MB", defaultRss],
+    [
+      "RSS after GetFeature and RouteChat load, default db, MB",
+      defaultRssLoaded,
+    ],
   ] as const
 ) {
   if (values.size === 0) continue;

@@ -4,8 +4,8 @@
  * thrown RouteGuideError becomes the call's status.
  *
  * The hot paths cost no promise or closure per message: messages are
- * encoded and decoded by `wire.ts` (stored features and notes once, then
- * their bytes are reused), and when a streaming handler carries its
+ * encoded and decoded by `wire.ts` (stored features once, then their bytes
+ * are reused), and when a streaming handler carries its
  * optional fast path (`RecordRouteFastPath`, `RouteChatFastPath`), streamed
  * requests are handled straight from grpc-js's `data` events instead of
  * through async iteration.
@@ -44,7 +44,7 @@ export type InternalErrorReporter = (method: string, error: unknown) => void;
 
 /**
  * Wraps an encoder so that a frozen message (the feature database's
- * features, the note board's notes) is encoded once and its bytes reused:
+ * features) is encoded once and its bytes reused:
  * a frozen object cannot change, so its bytes cannot go stale.
  *
  * @example
@@ -91,15 +91,17 @@ const serializers: Record<
   },
   RouteChat: {
     requestDeserialize: decodeRouteNote,
-    responseSerialize: cachedEncoder(encodeRouteNote),
+    // Not cached: a stored note is usually sent once or twice, and a
+    // WeakMap entry per note cost more (time and memory) than it saved.
+    responseSerialize: encodeRouteNote,
   },
 } as never;
 
 /**
  * The service definition a RouteGuide server registers: proto.ts's
  * `routeGuideServiceDefinition` with the hand-written codec of `wire.ts`
- * (same bytes on the wire, a fraction of the cost, and stored features and
- * notes encoded once).
+ * (same bytes on the wire, a fraction of the cost, and stored features
+ * encoded once).
  *
  * @example
  * ```ts ignore

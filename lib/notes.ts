@@ -103,11 +103,7 @@ export class MemoryNoteBoard implements NoteBoard {
     const { latitude, longitude } = note.location!;
     const key = `${latitude},${longitude}`;
     const earlier = this.#locations.get(key);
-    // Frozen: stored notes cannot change, so their encoding is cached.
-    const stored = Object.freeze({
-      location: Object.freeze({ latitude, longitude }),
-      message: note.message,
-    });
+    const stored = { location: { latitude, longitude }, message: note.message };
     if (earlier === undefined) {
       if (this.#locations.size >= this.#maxLocations) this.#evict();
       this.#locations.set(key, [stored]);
