@@ -21,7 +21,15 @@ import {
   recordCommand,
   UsageError,
 } from "./lib/commands.ts";
-import { RouteGuideClient, runDemo } from "./mod.ts";
+import {
+  CLIENT_SECURITY_FLAGS,
+  CLIENT_SECURITY_HELP,
+  clientOptionsFromFlags,
+  CredentialsError,
+  RouteGuideClient,
+  runDemo,
+  TokenError,
+} from "./mod.ts";
 
 const DEFAULT_ADDR = "localhost:50051";
 const DEFAULT_TIMEOUT_S = 10;
@@ -43,12 +51,16 @@ Commands (coordinates in decimal degrees, e.g. 40.7128 -74.006):
                              stdin as a note, print the notes that come back
 
 Options:
-  --addr HOST:PORT    server address (default ${DEFAULT_ADDR})
+  --addr HOST:PORT    server address (default ${DEFAULT_ADDR}); a comma-
+                      separated list of IP:PORT balances calls over them
+                      (round_robin)
   --timeout SECONDS   deadline of each call; 0 for none (default ${DEFAULT_TIMEOUT_S})
   --json              print each message from the server as one JSON object
                       per line (E7 coordinates) instead of text; commands only
   -h, --help          show this help; 'COMMAND --help' shows a command's
 
+Security:
+${CLIENT_SECURITY_HELP}
 Errors are one line on stderr. Exit status: 0 on success, 1 when a call
 fails (server unreachable, deadline passed, error status), 2 for bad
 arguments or input.
@@ -167,6 +179,7 @@ try {
         file: { type: "string" },
         area: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
+        ...CLIENT_SECURITY_FLAGS,
       },
     });
   } catch (error) {
@@ -273,8 +286,15 @@ try {
     throw error;
   }
 
+  const clientOptions = await clientOptionsFromFlags({
+    ...values,
+    ca: unshield(values.ca),
+    cert: unshield(values.cert),
+    key: unshield(values.key),
+    "token-file": unshield(values["token-file"]),
+  });
   try {
-    client = new RouteGuideClient(address);
+    client = new RouteGuideClient(address, clientOptions);
   } catch (error) {
     throw new UsageError(`--addr '${address}': ${(error as Error).message}`);
   }
@@ -284,7 +304,10 @@ try {
 } catch (error) {
   client?.close();
   const failure = describeFailure(error, address, timeoutSeconds);
-  const hint = failure.exitCode === 2 ? " (see --help)" : "";
+  // Bad TLS or token files are named in the message; --help adds nothing.
+  const fileError = error instanceof CredentialsError ||
+    error instanceof TokenError;
+  const hint = failure.exitCode === 2 && !fileError ? " (see --help)" : "";
   console.error(`routeguide client: ${failure.message}${hint}`);
   Deno.exit(failure.exitCode);
 }

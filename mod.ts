@@ -28,9 +28,27 @@ export * from "./lib/geo.ts";
 export * from "./lib/features.ts";
 export * from "./lib/feature_files.ts";
 export * from "./lib/notes.ts";
+export * from "./lib/redis_notes.ts";
 export * from "./lib/validate.ts";
 export * from "./lib/service.ts";
 export { SERVICE_NAME } from "./lib/proto.ts";
 export * from "./lib/server.ts";
+export * from "./lib/workers.ts";
 export * from "./lib/client.ts";
 export * from "./lib/demo.ts";
+export * from "./lib/log.ts";
+export { loadToken, TOKEN_ENV, TokenError } from "./lib/auth.ts";
+export {
+  CLIENT_SECURITY_FLAGS,
+  CLIENT_SECURITY_HELP,
+  clientOptionsFromFlags,
+  type ClientSecurity,
+  type ClientTls,
+  CredentialsError,
+  loadClientOptions,
+  loadServerTls,
+  type ServerTls,
+  type ServerTlsFiles,
+} from "./lib/credentials.ts";
+export { HEALTH_SERVICES } from "./lib/health.ts";
+export { DEFAULT_LIMITS, type ServerLimits } from "./lib/limits.ts";

@@ -7,6 +7,8 @@
  * @module
  */
 import type { CallOptions, RouteGuideClient } from "./client.ts";
+import { TokenError } from "./auth.ts";
+import { CredentialsError } from "./credentials.ts";
 import {
   DEMO_RECTANGLE,
   formatFeature,
@@ -378,7 +380,10 @@ export function describeFailure(
   address: string,
   timeoutSeconds: number,
 ): Failure {
-  if (error instanceof UsageError || error instanceof FeatureFileError) {
+  if (
+    error instanceof UsageError || error instanceof FeatureFileError ||
+    error instanceof CredentialsError || error instanceof TokenError
+  ) {
     return { message: oneLine(error.message), exitCode: 2 };
   }
   const failure = RouteGuideError.from(error);

@@ -15,7 +15,15 @@ import type {
   RouteSummary,
 } from "./types.ts";
 
-/** The tutorial's ListFeatures area: latitude 40..42, longitude -75..-73. */
+/**
+ * The tutorial's ListFeatures area: latitude 40..42, longitude -75..-73.
+ *
+ * @example
+ * ```ts
+ * import { DEMO_RECTANGLE } from "./demo.ts";
+ * DEMO_RECTANGLE.lo; // { latitude: 400000000, longitude: -750000000 }
+ * ```
+ */
 export const DEMO_RECTANGLE: Rectangle = {
   lo: { latitude: 400_000_000, longitude: -750_000_000 },
   hi: { latitude: 420_000_000, longitude: -730_000_000 },
@@ -27,7 +35,15 @@ const CLASSIC_FEATURE_POINT: Point = {
   longitude: -746_188_906,
 };
 
-/** The tutorial's five RouteChat notes, at E7 points (1, 1) and (2, 2). */
+/**
+ * The tutorial's five RouteChat notes, at E7 points (1, 1) and (2, 2).
+ *
+ * @example
+ * ```ts
+ * import { DEMO_NOTES } from "./demo.ts";
+ * DEMO_NOTES[0].message; // "Departing from home"
+ * ```
+ */
 export const DEMO_NOTES: readonly RouteNote[] = [
   ["Departing from home", 1],
   ["Arrived at work", 2],
@@ -39,7 +55,15 @@ export const DEMO_NOTES: readonly RouteNote[] = [
   location: { latitude: at as number, longitude: at as number },
 }));
 
-/** How the demo paces and sizes itself. */
+/**
+ * How the demo paces and sizes itself.
+ *
+ * @example
+ * ```ts
+ * import type { DemoOptions } from "./demo.ts";
+ * const quick: DemoOptions = { routePoints: 3, notePauseMs: 0 };
+ * ```
+ */
 export interface DemoOptions {
   /** Points visited by RecordRoute (default 10). */
   routePoints?: number;

@@ -33,12 +33,34 @@ export const Status = {
   UNAUTHENTICATED: 16,
 } as const;
 
-/** A gRPC status code, e.g. `Status.INVALID_ARGUMENT`. */
+/**
+ * A gRPC status code, e.g. `Status.INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * import { Status, type StatusCode } from "./errors.ts";
+ * const code: StatusCode = Status.NOT_FOUND;
+ * ```
+ */
 export type StatusCode = typeof Status[keyof typeof Status];
 
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(Status).map(([name, code]) => [code, name]),
 );
+
+/**
+ * The name of a gRPC status code, such as `INVALID_ARGUMENT`; unknown codes
+ * read `CODE_<n>`.
+ *
+ * @example
+ * ```ts
+ * import { statusName } from "./errors.ts";
+ * statusName(3); // "INVALID_ARGUMENT"
+ * ```
+ */
+export function statusName(code: number): string {
+  return STATUS_NAMES[code] ?? `CODE_${code}`;
+}
 
 /**
  * An error carrying a gRPC status code. Handlers throw it to end a call with
@@ -64,7 +86,7 @@ export class RouteGuideError extends Error {
 
   /** The status code's name, such as `INVALID_ARGUMENT`. */
   get codeName(): string {
-    return STATUS_NAMES[this.code] ?? `CODE_${this.code}`;
+    return statusName(this.code);
   }
 
   /**

@@ -43,8 +43,12 @@ function classicEntry(entry: unknown): Feature | string {
   if (typeof e !== "object" || e === null) return "not an object";
   const name = e.name ?? "";
   if (typeof name !== "string") return "name is not a string";
-  const latitude = e.location?.latitude ?? 0;
-  const longitude = e.location?.longitude ?? 0;
+  // A feature needs a place; within it, proto3 JSON may leave out a zero.
+  if (typeof e.location !== "object" || e.location === null) {
+    return "location is missing or not an object";
+  }
+  const latitude = e.location.latitude ?? 0;
+  const longitude = e.location.longitude ?? 0;
   if (!isE7Int(latitude) || !isE7Int(longitude)) {
     return "location.latitude/longitude must be integers (degrees x 10^7)";
   }

@@ -6,16 +6,48 @@
  */
 import type { Point } from "./types.ts";
 
-/** Degrees are carried on the wire as integers: degrees x 10^7. */
+/**
+ * Degrees are carried on the wire as integers: degrees x 10^7.
+ *
+ * @example
+ * ```ts
+ * import { COORD_FACTOR } from "./geo.ts";
+ * 407_128_000 / COORD_FACTOR; // 40.7128
+ * ```
+ */
 export const COORD_FACTOR = 1e7;
 
-/** Mean earth radius used for distances, in metres. */
+/**
+ * Mean earth radius used for distances, in metres.
+ *
+ * @example
+ * ```ts
+ * import { EARTH_RADIUS_M } from "./geo.ts";
+ * const equator = 2 * Math.PI * EARTH_RADIUS_M; // about 40,030 km
+ * ```
+ */
 export const EARTH_RADIUS_M = 6_371_000;
 
-/** Largest valid latitude in E7 units (90 degrees). */
+/**
+ * Largest valid latitude in E7 units (90 degrees).
+ *
+ * @example
+ * ```ts
+ * import { MAX_LATITUDE_E7 } from "./geo.ts";
+ * Math.abs(-900_000_000) <= MAX_LATITUDE_E7; // true: the South Pole
+ * ```
+ */
 export const MAX_LATITUDE_E7 = 900_000_000;
 
-/** Largest valid longitude in E7 units (180 degrees). */
+/**
+ * Largest valid longitude in E7 units (180 degrees).
+ *
+ * @example
+ * ```ts
+ * import { MAX_LONGITUDE_E7 } from "./geo.ts";
+ * Math.abs(1_800_000_001) <= MAX_LONGITUDE_E7; // false
+ * ```
+ */
 export const MAX_LONGITUDE_E7 = 1_800_000_000;
 
 /**
@@ -120,7 +152,20 @@ export function distanceE7(
   return EARTH_RADIUS_M * 2 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
 }
 
-/** A rectangle with ordered, inclusive bounds in E7 units. */
+/**
+ * A rectangle with ordered, inclusive bounds in E7 units.
+ *
+ * @example
+ * ```ts
+ * import type { Bounds } from "./geo.ts";
+ * const tropics: Bounds = {
+ *   minLatitude: -234_366_000,
+ *   maxLatitude: 234_366_000,
+ *   minLongitude: -1_800_000_000,
+ *   maxLongitude: 1_800_000_000,
+ * };
+ * ```
+ */
 export interface Bounds {
   /** Southern edge. */
   minLatitude: number;

@@ -350,9 +350,17 @@ export function toGrpcImplementation(
       }
       let failed = false;
       let ended = false;
+      let closed = false;
       let waiting = 0; // answers or drains we are waiting for
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        chat.end?.();
+      };
+      call.once("cancelled", close);
       const finish = () => {
         if (!failed && !call.cancelled) call.end();
+        close();
       };
       const resume = () => {
         if (--waiting > 0 || failed) return;
@@ -376,6 +384,7 @@ export function toGrpcImplementation(
         failed = true;
         call.off("data", onNote);
         fail(error);
+        close();
       };
       const onNote = (note: RouteNote) => {
         let answers;

@@ -29,6 +29,16 @@ export interface NoteBoard {
   exchangeSync?(note: RouteNote): readonly RouteNote[];
   /** Releases connections; the board is unusable afterwards. */
   close(): Promise<void>;
+  /**
+   * Whether the board's store can be reached now. Absent on boards that
+   * cannot fail (the in-memory one): treat as always healthy.
+   */
+  readonly healthy?: boolean;
+  /**
+   * Calls `listener` with the new state whenever {@link healthy} changes;
+   * returns a function that stops the calls. Absent when health never changes.
+   */
+  onHealthChange?(listener: (healthy: boolean) => void): () => void;
 }
 
 /** Bounds on what a {@link MemoryNoteBoard} keeps. */

@@ -20,8 +20,12 @@ import type { RouteGuideClient as GeneratedClient } from "./gen/routeguide/Route
  */
 const LOADER_OPTIONS: protoLoader.Options = { defaults: true };
 
+/** The proto-loader package definition of `routeguide` (for reflection). */
+export const routeGuidePackageDefinition: protoLoader.PackageDefinition =
+  protoLoader.fromJSON(descriptor as protobuf.INamespace, LOADER_OPTIONS);
+
 const proto = grpc.loadPackageDefinition(
-  protoLoader.fromJSON(descriptor as protobuf.INamespace, LOADER_OPTIONS),
+  routeGuidePackageDefinition,
 ) as unknown as ProtoGrpcType;
 
 /** The grpc-js client constructor generated for `routeguide.RouteGuide`. */
@@ -31,7 +35,15 @@ export const RouteGuideStub: new (
   options?: grpc.ChannelOptions,
 ) => GeneratedClient = proto.routeguide.RouteGuide;
 
-/** The fully qualified service name, `routeguide.RouteGuide`. */
+/**
+ * The fully qualified service name, `routeguide.RouteGuide`.
+ *
+ * @example
+ * ```ts
+ * import { SERVICE_NAME } from "./proto.ts";
+ * SERVICE_NAME; // "routeguide.RouteGuide"
+ * ```
+ */
 export const SERVICE_NAME = "routeguide.RouteGuide";
 
 /** grpc-js's service definition for `routeguide.RouteGuide`. */

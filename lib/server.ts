@@ -10,7 +10,20 @@ import {
   toGrpcImplementation,
 } from "./grpc_adapter.ts";
 import { MemoryNoteBoard, type NoteBoard } from "./notes.ts";
+import { SERVICE_NAME } from "./proto.ts";
 import { createRouteGuide } from "./service.ts";
+import { accessLogInterceptor } from "./access_log.ts";
+import { bearerTokenInterceptor } from "./auth.ts";
+import { addHealthService, type HealthStatus } from "./health.ts";
+import {
+  DEFAULT_LIMITS,
+  grpcOptionsFor,
+  limitConcurrentChats,
+  type ServerLimits,
+} from "./limits.ts";
+import type { Logger } from "./log.ts";
+import { addReflectionService } from "./reflection.ts";
+import { serverCredentials, type ServerTls } from "./credentials.ts";
 
 /** Default grace period for calls in flight at shutdown, in milliseconds. */
 export const DEFAULT_GRACE_MS = 5_000;
@@ -27,8 +40,23 @@ export interface ServerOptions {
   notes?: NoteBoard;
   /** Notes one RouteChat call may send (default 10,000). */
   maxNotesPerCall?: number;
-  /** Extra grpc-js server options, such as `grpc.max_receive_message_length`. */
+  /** Serve TLS (mTLS with `clientCa`); plaintext without. */
+  tls?: ServerTls;
+  /** Extra grpc-js server options, applied over those from `limits`. */
   channelOptions?: Record<string, string | number>;
+  /** Limits; unset ones take {@link DEFAULT_LIMITS}. */
+  limits?: Partial<ServerLimits>;
+  /** Writes the access log (one line per call) when set. */
+  logger?: Logger;
+  /**
+   * Shared bearer token: calls without `authorization: Bearer <token>`
+   * fail with UNAUTHENTICATED; health checks stay open.
+   */
+  token?: string;
+  /** Serve `grpc.health.v1.Health` (default true). */
+  health?: boolean;
+  /** Serve gRPC server reflection (default true). */
+  reflection?: boolean;
 }
 
 /** A running RouteGuide server. */
@@ -38,8 +66,9 @@ export interface RouteGuideServer {
   /** `host:port` as bound, for clients to dial. */
   readonly address: string;
   /**
-   * Stops taking calls, gives calls in flight up to `graceMs` (default
-   * 5 s) to finish, then cancels the rest. Resolves once stopped.
+   * Stops taking calls (health turns NOT_SERVING first), gives calls in
+   * flight up to `graceMs` (default 5 s) to finish, then cancels the rest.
+   * Resolves once stopped.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -63,21 +92,54 @@ export async function startServer(
   options: ServerOptions = {},
 ): Promise<RouteGuideServer> {
   const host = options.host ?? "localhost";
-  const notes = options.notes ?? new MemoryNoteBoard();
-  const handlers = createRouteGuide({
-    features: options.features ?? new FeatureDatabase([]),
-    notes,
-    maxNotesPerCall: options.maxNotesPerCall,
+  const notes: NoteBoard = options.notes ?? new MemoryNoteBoard();
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const handlers = limitConcurrentChats(
+    createRouteGuide({
+      features: options.features ?? new FeatureDatabase([]),
+      notes,
+      maxNotesPerCall: options.maxNotesPerCall,
+    }),
+    limits.maxConcurrentChats,
+  );
+  // The access log goes first so that it sees statuses the others send.
+  const interceptors: grpc.ServerInterceptor[] = [];
+  if (options.logger) interceptors.push(accessLogInterceptor(options.logger));
+  if (options.token !== undefined) {
+    interceptors.push(bearerTokenInterceptor(options.token));
+  }
+  const grpcServer = new grpc.Server({
+    ...grpcOptionsFor(limits),
+    ...options.channelOptions,
+    interceptors,
   });
-  const grpcServer = new grpc.Server(options.channelOptions);
+  const report = options.logger &&
+    ((method: string, error: unknown) =>
+      options.logger!.error("internal error", {
+        method,
+        error: error instanceof Error ? error.stack : String(error),
+      }));
   grpcServer.addService(
     routeGuideServerDefinition,
-    toGrpcImplementation(handlers),
+    toGrpcImplementation(handlers, report),
   );
+  let health: HealthStatus | undefined;
+  let unwatchNotes: (() => void) | undefined;
+  if (options.health ?? true) {
+    const status = health = addHealthService(grpcServer);
+    // RouteChat needs the note board: while its store (Redis) is out of
+    // reach, RouteGuide reports NOT_SERVING; the server itself stays up.
+    const boardHealth = (ok: boolean) => status.setServing(ok, SERVICE_NAME);
+    if (notes.healthy === false) boardHealth(false);
+    unwatchNotes = notes.onHealthChange?.(boardHealth);
+  }
+  if (options.reflection ?? true) {
+    addReflectionService(grpcServer, options.health ?? true);
+  }
   const port = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync(
       formatHostPort(host, options.port ?? 50051),
-      grpc.ServerCredentials.createInsecure(),
+      serverCredentials(options.tls),
       (error, port) => error ? reject(error) : resolve(port),
     )
   );
@@ -86,6 +148,8 @@ export async function startServer(
     port,
     address: formatHostPort(host, port),
     close(graceMs = DEFAULT_GRACE_MS) {
+      unwatchNotes?.();
+      health?.setServing(false);
       closing ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => grpcServer.forceShutdown(), graceMs);
         grpcServer.tryShutdown(() => {

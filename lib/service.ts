@@ -142,6 +142,11 @@ export interface ChatSession {
    * bad note and RESOURCE_EXHAUSTED past the per-call limit.
    */
   note(note: RouteNote): readonly RouteNote[] | Promise<readonly RouteNote[]>;
+  /**
+   * Optional: called once when the call ends, however it ends (finished,
+   * failed, cancelled), for wrappers that hold a resource per call.
+   */
+  end?(): void;
 }
 
 /** Default number of notes one RouteChat call may send. */

@@ -8,7 +8,15 @@ import { RouteGuideError, Status } from "./errors.ts";
 import type { Point, Rectangle, RouteNote } from "./types.ts";
 import { MAX_LATITUDE_E7, MAX_LONGITUDE_E7 } from "./geo.ts";
 
-/** Longest RouteNote message accepted, in UTF-8 bytes. */
+/**
+ * Longest RouteNote message accepted, in UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * import { MAX_NOTE_BYTES } from "./validate.ts";
+ * new TextEncoder().encode("€".repeat(342)).length > MAX_NOTE_BYTES; // true
+ * ```
+ */
 export const MAX_NOTE_BYTES = 1024;
 
 function invalid(message: string): RouteGuideError {

@@ -1,0 +1,340 @@
+/**
+ * TLS and mTLS credentials for the server and the client, read from PEM
+ * files, with three quirks of grpc-js on Deno handled here:
+ *
+ * - `ServerCredentials.createSsl(null, ...)` falls back to the file named
+ *   by `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`, and with that set the handshake
+ *   fails; so a CA is always passed explicitly.
+ * - Deno refuses an IP address as TLS `servername`; for an IP target the
+ *   client sends a fixed name instead and checks the certificate against
+ *   the IP itself.
+ * - Keys and certificates must be Buffers, not Uint8Arrays.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import { isIP } from "node:net";
+import { checkServerIdentity } from "node:tls";
+import { bearerTokenClientInterceptor, loadToken, TOKEN_ENV } from "./auth.ts";
+import type { ClientOptions } from "./client.ts";
+
+/**
+ * A TLS file is missing, unreadable, not PEM, or the flags do not fit; the
+ * message is one line naming the flag and the file.
+ *
+ * @example
+ * ```ts ignore
+ * import { CredentialsError, loadServerCredentials } from "./credentials.ts";
+ * try {
+ *   await loadServerCredentials({ cert: "server.crt", key: "server.key" });
+ * } catch (error) {
+ *   if (error instanceof CredentialsError) console.error(error.message);
+ * }
+ * ```
+ */
+export class CredentialsError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CredentialsError";
+  }
+}
+
+/** Reads a PEM file as a Buffer; `flag` names it in errors. */
+async function readPem(flag: string, path: string): Promise<Buffer> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : (error as Error).message;
+    throw new CredentialsError(`cannot read ${flag} ${path}: ${reason}`);
+  }
+  const pem = Buffer.from(bytes);
+  if (!pem.includes("-----BEGIN ")) {
+    throw new CredentialsError(`${flag} ${path} is not a PEM file`);
+  }
+  return pem;
+}
+
+/**
+ * PEM files for a TLS server.
+ *
+ * @example
+ * ```ts
+ * import type { ServerTlsFiles } from "./credentials.ts";
+ * const files: ServerTlsFiles = { cert: "server.crt", key: "server.key", clientCa: "clients-ca.crt" };
+ * ```
+ */
+export interface ServerTlsFiles {
+  /** Certificate chain (`--tls-cert`). */
+  cert: string;
+  /** Private key (`--tls-key`). */
+  key: string;
+  /** CA that client certificates must chain to; set for mTLS (`--tls-client-ca`). */
+  clientCa?: string;
+}
+
+/**
+ * A TLS server's PEM material: TLS, or mTLS when `clientCa` is set (clients
+ * without a certificate signed by that CA are refused).
+ *
+ * @example
+ * ```ts ignore
+ * import { startServer } from "../mod.ts";
+ * await startServer({
+ *   tls: {
+ *     cert: await Deno.readFile("server.crt"),
+ *     key: await Deno.readFile("server.key"),
+ *   },
+ * });
+ * ```
+ */
+export interface ServerTls {
+  /** PEM certificate chain. */
+  cert: Uint8Array;
+  /** PEM private key. */
+  key: Uint8Array;
+  /** PEM CA that client certificates must chain to (mTLS). */
+  clientCa?: Uint8Array;
+}
+
+/**
+ * Reads a TLS server's PEM files, with one-line errors naming the flag and
+ * the file.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadServerTls } from "./credentials.ts";
+ * const tls = await loadServerTls({ cert: "server.crt", key: "server.key" });
+ * ```
+ */
+export async function loadServerTls(files: ServerTlsFiles): Promise<ServerTls> {
+  return {
+    cert: await readPem("--tls-cert", files.cert),
+    key: await readPem("--tls-key", files.key),
+    clientCa: files.clientCa === undefined
+      ? undefined
+      : await readPem("--tls-client-ca", files.clientCa),
+  };
+}
+
+/** grpc-js server credentials for `tls`; plaintext without it. */
+export function serverCredentials(tls?: ServerTls): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  const cert = Buffer.from(tls.cert);
+  const pair = [{ cert_chain: cert, private_key: Buffer.from(tls.key) }];
+  if (tls.clientCa !== undefined) {
+    return grpc.ServerCredentials.createSsl(
+      Buffer.from(tls.clientCa),
+      pair,
+      true,
+    );
+  }
+  // No client certificates are asked for, so this CA is never used; it only
+  // stops grpc-js from loading GRPC_DEFAULT_SSL_ROOTS_FILE_PATH (see above).
+  return grpc.ServerCredentials.createSsl(cert, pair, false);
+}
+
+/**
+ * A TLS client's PEM material; an empty object means TLS verified against
+ * the system's roots.
+ *
+ * @example
+ * ```ts ignore
+ * import { RouteGuideClient } from "../mod.ts";
+ * const client = new RouteGuideClient("routeguide.example:50051", {
+ *   tls: { ca: await Deno.readFile("ca.crt") },
+ * });
+ * ```
+ */
+export interface ClientTls {
+  /** PEM CA to verify the server with (default: the system's roots). */
+  ca?: Uint8Array;
+  /** PEM client certificate chain, for mTLS (with `key`). */
+  cert?: Uint8Array;
+  /** PEM client private key, for mTLS (with `cert`). */
+  key?: Uint8Array;
+}
+
+/**
+ * How the client reaches the server, as file names (the CLI's flags).
+ *
+ * @example
+ * ```ts
+ * import type { ClientSecurity } from "./credentials.ts";
+ * const mtls: ClientSecurity = { ca: "ca.crt", cert: "client.crt", key: "client.key" };
+ * ```
+ */
+export interface ClientSecurity {
+  /** Use TLS (implied by `ca`, `cert` or `key`). */
+  tls?: boolean;
+  /** CA to verify the server with (default: the system's roots). */
+  ca?: string;
+  /** Client certificate chain, for mTLS (with `key`). */
+  cert?: string;
+  /** Client private key, for mTLS (with `cert`). */
+  key?: string;
+  /** Shared bearer token sent with every call. */
+  token?: string;
+}
+
+/** The host part of a grpc-js target such as `host:port` or `[::1]:port`. */
+function targetHost(target: string): string {
+  const bare = target.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, "")
+    .split(",")[0];
+  const bracketed = /^\[([^\]]+)\]/.exec(bare);
+  if (bracketed) return bracketed[1];
+  const colons = bare.split(":").length - 1;
+  return colons === 1 ? bare.slice(0, bare.indexOf(":")) : bare;
+}
+
+/** The name sent as TLS SNI for IP targets, which Deno refuses as servername. */
+const IP_TARGET_SERVERNAME = "localhost";
+
+/**
+ * Client options ({@link ClientOptions}: TLS material and token) from the
+ * CLI's `--tls`, `--ca`, `--cert`, `--key` and the token. Without any TLS
+ * setting the channel is plaintext.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadClientOptions } from "./credentials.ts";
+ * import { RouteGuideClient } from "./client.ts";
+ * const client = new RouteGuideClient("127.0.0.1:50051", await loadClientOptions({ ca: "ca.crt" }));
+ * ```
+ */
+export async function loadClientOptions(
+  security: ClientSecurity,
+): Promise<ClientOptions> {
+  const { ca, cert, key, token } = security;
+  if (
+    !security.tls && ca === undefined && cert === undefined && key === undefined
+  ) {
+    return { token };
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new CredentialsError("--cert and --key must be given together");
+  }
+  return {
+    token,
+    tls: {
+      ca: ca === undefined ? undefined : await readPem("--ca", ca),
+      cert: cert === undefined ? undefined : await readPem("--cert", cert),
+      key: key === undefined ? undefined : await readPem("--key", key),
+    },
+  };
+}
+
+/**
+ * grpc-js channel credentials and options for a client of `target`: TLS
+ * when `options.tls` is set, and the bearer token on every call.
+ */
+export function channelSecurity(
+  target: string,
+  options: ClientOptions,
+): {
+  credentials: grpc.ChannelCredentials;
+  channelOptions: grpc.ChannelOptions;
+} {
+  const channelOptions: grpc.ChannelOptions = {};
+  if (options.token !== undefined) {
+    channelOptions.interceptors = [bearerTokenClientInterceptor(options.token)];
+  }
+  const tls = options.tls;
+  if (tls === undefined) {
+    return { credentials: grpc.credentials.createInsecure(), channelOptions };
+  }
+  const host = targetHost(target);
+  let verify: grpc.VerifyOptions = {};
+  if (isIP(host)) {
+    channelOptions["grpc.ssl_target_name_override"] = IP_TARGET_SERVERNAME;
+    // grpc-js passes the override name; check the certificate against the IP.
+    verify = {
+      checkServerIdentity: (_name, peer) => checkServerIdentity(host, peer),
+    };
+  }
+  const pem = (bytes?: Uint8Array) =>
+    bytes === undefined ? null : Buffer.from(bytes);
+  return {
+    credentials: grpc.credentials.createSsl(
+      pem(tls.ca),
+      pem(tls.key),
+      pem(tls.cert),
+      verify,
+    ),
+    channelOptions,
+  };
+}
+
+/**
+ * The client CLI's security flags, for `node:util` `parseArgs` options:
+ * `--tls`, `--ca`, `--cert`, `--key`, `--token-file`.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "node:util";
+ * import { CLIENT_SECURITY_FLAGS } from "./credentials.ts";
+ * const { values } = parseArgs({ args: ["--tls"], options: { ...CLIENT_SECURITY_FLAGS } });
+ * // values.tls === true
+ * ```
+ */
+export const CLIENT_SECURITY_FLAGS = {
+  tls: { type: "boolean" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  "token-file": { type: "string" },
+} as const;
+
+/**
+ * `--help` lines for {@link CLIENT_SECURITY_FLAGS}.
+ *
+ * @example
+ * ```ts
+ * import { CLIENT_SECURITY_HELP } from "./credentials.ts";
+ * console.log(`Security:\n${CLIENT_SECURITY_HELP}`);
+ * ```
+ */
+export const CLIENT_SECURITY_HELP =
+  `  --tls                 connect with TLS (implied by --ca, --cert, --key)
+  --ca FILE             PEM CA to verify the server with (default: system roots)
+  --cert FILE           PEM client certificate, for mTLS (with --key)
+  --key FILE            PEM client private key, for mTLS (with --cert)
+  --token-file FILE     send 'authorization: Bearer <token>' with the token in
+                        FILE (default: $${TOKEN_ENV}, if set)
+`;
+
+/**
+ * Client options from parsed {@link CLIENT_SECURITY_FLAGS}: TLS files and
+ * the token from `--token-file` or `$ROUTEGUIDE_TOKEN`. Throws a
+ * CredentialsError or TokenError with a one-line message.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseArgs } from "node:util";
+ * const { values } = parseArgs({ options: { ...CLIENT_SECURITY_FLAGS } });
+ * const client = new RouteGuideClient(addr, await clientOptionsFromFlags(values));
+ * ```
+ */
+export async function clientOptionsFromFlags(
+  flags: {
+    tls?: boolean;
+    ca?: string;
+    cert?: string;
+    key?: string;
+    "token-file"?: string;
+  },
+): Promise<ClientOptions> {
+  return await loadClientOptions({
+    tls: flags.tls,
+    ca: flags.ca,
+    cert: flags.cert,
+    key: flags.key,
+    token: await loadToken(flags["token-file"]),
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * Server limits: message size, streams per connection, concurrent
+ * RouteChat calls, keepalive and connection lifetime, with defaults meant
+ * for a server facing clients it does not control.
+ *
+ * @module
+ */
+import type * as grpc from "@grpc/grpc-js";
+import { RouteGuideError, Status } from "./errors.ts";
+import type {
+  ChatSession,
+  RouteChatFastPath,
+  RouteGuideHandlers,
+} from "./service.ts";
+
+/**
+ * Limits a server enforces; 0 turns a time limit off.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS, type ServerLimits } from "./limits.ts";
+ * const strict: ServerLimits = { ...DEFAULT_LIMITS, maxConcurrentChats: 10 };
+ * ```
+ */
+export interface ServerLimits {
+  /** Largest request message accepted, in bytes (RESOURCE_EXHAUSTED past it). */
+  maxReceiveMessageBytes: number;
+  /** Calls in flight at once on one HTTP/2 connection. */
+  maxConcurrentStreams: number;
+  /** RouteChat calls in flight at once, server-wide (RESOURCE_EXHAUSTED past it). */
+  maxConcurrentChats: number;
+  /** Idle time after which the server pings a connection, in ms. */
+  keepaliveTimeMs: number;
+  /** How long a ping may go unanswered before the connection is dropped, in ms. */
+  keepaliveTimeoutMs: number;
+  /** A connection without calls for this long is closed (GOAWAY), in ms. */
+  maxConnectionIdleMs: number;
+  /** A connection older than this is asked to go away, in ms. */
+  maxConnectionAgeMs: number;
+  /** Time calls get to finish after a max-age GOAWAY, in ms. */
+  maxConnectionAgeGraceMs: number;
+}
+
+/**
+ * Default limits. Our largest message is a RouteNote (at most 1,024 bytes
+ * of text), so 64 KiB is ample; keepalive finds dead peers within 80 s.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ * DEFAULT_LIMITS.maxConcurrentChats; // 1000
+ * ```
+ */
+export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxReceiveMessageBytes: 64 * 1024,
+  maxConcurrentStreams: 100,
+  maxConcurrentChats: 1_000,
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  maxConnectionIdleMs: 15 * 60_000,
+  maxConnectionAgeMs: 60 * 60_000,
+  maxConnectionAgeGraceMs: 5 * 60_000,
+});
+
+/**
+ * The grpc-js server options that enforce `limits` (all but the RouteChat
+ * limit, which {@link limitConcurrentChats} enforces).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS, grpcOptionsFor } from "./limits.ts";
+ * grpcOptionsFor(DEFAULT_LIMITS)["grpc.max_concurrent_streams"]; // 100
+ * ```
+ */
+export function grpcOptionsFor(limits: ServerLimits): grpc.ServerOptions {
+  // grpc-js takes "unlimited" as the largest int32 number of ms.
+  const time = (ms: number) => ms === 0 ? 2 ** 31 - 1 : ms;
+  return {
+    "grpc.max_receive_message_length": limits.maxReceiveMessageBytes,
+    "grpc.max_concurrent_streams": limits.maxConcurrentStreams,
+    "grpc.keepalive_time_ms": time(limits.keepaliveTimeMs),
+    "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
+    "grpc.max_connection_idle_ms": time(limits.maxConnectionIdleMs),
+    "grpc.max_connection_age_ms": time(limits.maxConnectionAgeMs),
+    "grpc.max_connection_age_grace_ms": time(limits.maxConnectionAgeGraceMs),
+  };
+}
+
+/**
+ * Wraps handlers so that at most `max` RouteChat calls run at once; the
+ * next one ends with RESOURCE_EXHAUSTED. A slot is freed when its call
+ * ends for any reason (finished, failed, cancelled).
+ *
+ * @example
+ * ```ts ignore
+ * const handlers = limitConcurrentChats(createRouteGuide({ features, notes }), 1000);
+ * ```
+ */
+export function limitConcurrentChats(
+  handlers: RouteGuideHandlers,
+  max: number,
+): RouteGuideHandlers {
+  let active = 0;
+  const acquire = () => {
+    if (active >= max) {
+      throw new RouteGuideError(
+        Status.RESOURCE_EXHAUSTED,
+        `the server is already running ${max} RouteChat calls; retry later`,
+      );
+    }
+    active++;
+  };
+  const routeChat: RouteGuideHandlers["routeChat"] = async function* (
+    notes,
+    context,
+  ) {
+    acquire();
+    try {
+      yield* handlers.routeChat(notes, context);
+    } finally {
+      active--;
+    }
+  };
+  // Keep the handler's fast path (see RouteChatFastPath), under the same
+  // limit: the slot is freed when the transport ends the session.
+  const { startChat } = handlers.routeChat as Partial<RouteChatFastPath>;
+  if (!startChat) return { ...handlers, routeChat };
+  const fastPath: RouteChatFastPath = {
+    startChat(context) {
+      acquire();
+      let session: ChatSession;
+      try {
+        session = startChat(context);
+      } catch (error) {
+        active--;
+        throw error;
+      }
+      let open = true;
+      return {
+        note: (note) => session.note(note),
+        end() {
+          if (!open) return;
+          open = false;
+          active--;
+          session.end?.();
+        },
+      };
+    },
+  };
+  return { ...handlers, routeChat: Object.assign(routeChat, fastPath) };
+}

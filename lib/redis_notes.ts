@@ -1,0 +1,227 @@
+/**
+ * A RouteChat note board in Redis, shared by every replica of a server and
+ * kept across restarts when Redis keeps its data.
+ *
+ * @module
+ */
+import { createClient, defineScript } from "redis";
+import { RouteGuideError, Status } from "./errors.ts";
+import {
+  DEFAULT_MAX_LOCATIONS,
+  DEFAULT_NOTES_PER_LOCATION,
+  type NoteBoard,
+  type NoteBoardLimits,
+} from "./notes.ts";
+import type { RouteNote } from "./types.ts";
+
+/**
+ * Read, append, trim and LRU-evict in one Lua script: Redis runs a script
+ * alone, so replicas writing at one location at once neither lose a note nor
+ * see one twice, and the bounds hold in Redis itself.
+ * KEYS: the location's list, the LRU sorted set, the LRU clock.
+ * ARGV: message, notes per location, max locations.
+ * Evicted keys are not declared in KEYS, so this needs a standalone (or
+ * replicated) Redis, not Redis Cluster.
+ */
+const EXCHANGE_SCRIPT = `
+local earlier = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), KEYS[1])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
+if excess > 0 then
+  local evicted = redis.call('ZPOPMIN', KEYS[2], excess)
+  for i = 1, #evicted, 2 do redis.call('DEL', evicted[i]) end
+end
+return earlier
+`;
+
+const exchangeScript = defineScript({
+  SCRIPT: EXCHANGE_SCRIPT,
+  NUMBER_OF_KEYS: 3,
+  parseCommand(
+    parser: { pushKey(key: string): void; push(value: string): void },
+    keys: [string, string, string],
+    args: [string, string, string],
+  ) {
+    for (const key of keys) parser.pushKey(key);
+    for (const arg of args) parser.push(arg);
+  },
+  transformReply: undefined as unknown as () => string[],
+});
+
+/** Default prefix of every key the board writes. */
+export const DEFAULT_REDIS_KEY_PREFIX = "routeguide:";
+
+/** How to reach Redis and what to keep there. */
+export interface RedisNoteBoardOptions extends NoteBoardLimits {
+  /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
+  url: string;
+  /** Prefix of every key written (default `routeguide:`). */
+  keyPrefix?: string;
+  /**
+   * How long one Redis command or connection attempt may take before the
+   * note exchange fails with UNAVAILABLE, in milliseconds (default 2,000).
+   */
+  timeoutMs?: number;
+  /** Longest wait between reconnection attempts, in milliseconds (default 1,000). */
+  maxReconnectDelayMs?: number;
+}
+
+/** `redis://host:port/db` without a password, for messages. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * RouteChat notes in Redis. Each location is a capped list; a sorted set
+ * ranks locations by last use so the least recently used is dropped first.
+ * When Redis is unreachable `exchange` fails at once with UNAVAILABLE (no
+ * queueing), `healthy` turns false, and the client keeps reconnecting in the
+ * background; once Redis is back, notes flow again without a restart.
+ *
+ * @example
+ * ```ts ignore
+ * import { RedisNoteBoard } from "./redis_notes.ts";
+ * const board = await RedisNoteBoard.connect({ url: "redis://127.0.0.1:6379/0" });
+ * board.onHealthChange((healthy) => console.log("notes healthy:", healthy));
+ * const earlier = await board.exchange({
+ *   location: { latitude: 1, longitude: 1 },
+ *   message: "hi",
+ * });
+ * await board.close();
+ * ```
+ */
+export class RedisNoteBoard implements NoteBoard {
+  readonly #client;
+  readonly #where: string;
+  readonly #prefix: string;
+  readonly #limits: [string, string];
+  readonly #listeners = new Set<(healthy: boolean) => void>();
+  #healthy = false;
+  #closed = false;
+
+  private constructor(options: RedisNoteBoardOptions) {
+    const notesPerLocation = options.notesPerLocation ??
+      DEFAULT_NOTES_PER_LOCATION;
+    const maxLocations = options.maxLocations ?? DEFAULT_MAX_LOCATIONS;
+    if (notesPerLocation < 1 || maxLocations < 1) {
+      throw new RangeError("note board limits must be at least 1");
+    }
+    this.#limits = [String(notesPerLocation), String(maxLocations)];
+    this.#prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+    this.#where = `Redis at ${redactedUrl(options.url)}`;
+    const timeout = options.timeoutMs ?? 2_000;
+    const maxDelay = options.maxReconnectDelayMs ?? 1_000;
+    let connectedOnce = false;
+    this.#client = createClient({
+      url: options.url,
+      scripts: { exchange: exchangeScript },
+      // Fail calls at once while Redis is away instead of queueing them.
+      disableOfflineQueue: true,
+      commandOptions: { timeout },
+      socket: {
+        connectTimeout: timeout,
+        // The first connection must work (the server refuses to start
+        // without its board); after that, retry forever with backoff.
+        reconnectStrategy: (retries, cause) =>
+          connectedOnce ? Math.min(50 * 2 ** retries, maxDelay) : cause,
+      },
+    });
+    // node-redis reports every failed attempt here; health says the rest.
+    this.#client.on("error", () => this.#setHealthy(false));
+    this.#client.on("end", () => this.#setHealthy(false));
+    this.#client.on("reconnecting", () => this.#setHealthy(false));
+    this.#client.on("ready", () => {
+      connectedOnce = true;
+      this.#setHealthy(true);
+    });
+  }
+
+  /**
+   * Connects to Redis; rejects with a RouteGuideError (UNAVAILABLE) naming
+   * the URL when it cannot be reached.
+   */
+  static async connect(
+    options: RedisNoteBoardOptions,
+  ): Promise<RedisNoteBoard> {
+    const board = new RedisNoteBoard(options);
+    try {
+      await board.#client.connect();
+    } catch (error) {
+      board.#closed = true;
+      throw new RouteGuideError(
+        Status.UNAVAILABLE,
+        `cannot reach ${board.#where}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return board;
+  }
+
+  /** Whether Redis is connected and ready for commands. */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  /**
+   * Calls `listener` with the new state each time the board's health
+   * changes; returns a function that stops the calls.
+   */
+  onHealthChange(listener: (healthy: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #setHealthy(healthy: boolean): void {
+    if (healthy === this.#healthy) return;
+    this.#healthy = healthy;
+    for (const listener of this.#listeners) listener(healthy);
+  }
+
+  /** Earlier notes at the location, oldest first; then stores the note. */
+  async exchange(note: RouteNote): Promise<readonly RouteNote[]> {
+    const { latitude, longitude } = note.location!;
+    const key = `${this.#prefix}notes:${latitude},${longitude}`;
+    let earlier: string[];
+    try {
+      earlier = await this.#client.exchange(
+        [key, `${this.#prefix}locations`, `${this.#prefix}clock`],
+        [note.message, ...this.#limits],
+      );
+    } catch (error) {
+      const reason = (error as Error).message;
+      throw new RouteGuideError(
+        Status.UNAVAILABLE,
+        `RouteChat notes are unavailable: ${
+          this.#healthy
+            ? `${this.#where} failed: ${reason}`
+            : `cannot reach ${this.#where} (${reason})`
+        }`,
+        { cause: error },
+      );
+    }
+    return earlier.map((message) => ({
+      location: { latitude, longitude },
+      message,
+    }));
+  }
+
+  /** Closes the connection; the board is unusable afterwards. */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#listeners.clear();
+      // destroy(), not close(): it also stops a reconnection in progress.
+      this.#client.destroy();
+    }
+    return Promise.resolve();
+  }
+}

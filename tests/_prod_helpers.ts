@@ -1,0 +1,283 @@
+/**
+ * Helpers for the production-server tests: health client, certificates made
+ * with openssl at test time, a captured logger, and features to serve.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { service as healthService } from "grpc-health-check";
+import { createLogger, type Feature, type Logger } from "../mod.ts";
+
+/** A grpc-js client for grpc.health.v1.Health. */
+export type HealthClient = grpc.Client & {
+  check(
+    request: { service: string },
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: (
+      error: grpc.ServiceError | null,
+      reply?: { status: string },
+    ) => void,
+  ): grpc.ClientUnaryCall;
+  watch(
+    request: { service: string },
+  ): grpc.ClientReadableStream<{ status: string }>;
+};
+
+const HealthStub = grpc.makeGenericClientConstructor(healthService, "Health");
+
+/** A health client for `address`. */
+export function healthClient(
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
+): HealthClient {
+  return new HealthStub(
+    address,
+    credentials,
+    options,
+  ) as unknown as HealthClient;
+}
+
+/**
+ * Health/Check as a promise of the status name; fails with DEADLINE_EXCEEDED
+ * after `deadlineMs` rather than hang a test.
+ */
+export function checkHealth(
+  client: HealthClient,
+  service: string,
+  deadlineMs = 5_000,
+): Promise<string> {
+  return new Promise((resolve, reject) =>
+    client.check(
+      { service },
+      new grpc.Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (error, reply) => error ? reject(error) : resolve(reply!.status),
+    )
+  );
+}
+
+/** A logger that keeps JSON lines, parsed. */
+export function capturingLogger(): {
+  logger: Logger;
+  lines: Record<string, unknown>[];
+} {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    format: "json",
+    level: "debug",
+    write: (line) => lines.push(JSON.parse(line)),
+  });
+  return { logger, lines };
+}
+
+/** `n` named features on a grid, distinct locations, in a fixed order. */
+export function gridFeatures(n: number): Feature[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `feature ${i}`,
+    location: {
+      latitude: (i % 1000) * 100,
+      longitude: Math.floor(i / 1000) * 100,
+    },
+  }));
+}
+
+/** The rectangle covering the whole world. */
+export const WORLD = {
+  lo: { latitude: -900_000_000, longitude: -1_800_000_000 },
+  hi: { latitude: 900_000_000, longitude: 1_800_000_000 },
+};
+
+/** PEM files made for one test run. */
+export interface Certificates {
+  dir: string;
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  /** A second CA that signed nothing the server trusts. */
+  otherCaCert: string;
+  otherClientCert: string;
+  otherClientKey: string;
+}
+
+async function openssl(dir: string, ...args: string[]): Promise<void> {
+  const { success, stderr } = await new Deno.Command("openssl", {
+    args,
+    cwd: dir,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!success) {
+    throw new Error(
+      `openssl ${args[0]} failed: ${new TextDecoder().decode(stderr)}`,
+    );
+  }
+}
+
+async function makeCa(dir: string, name: string): Promise<void> {
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "1",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+    "-subj",
+    `/CN=${name}`,
+  );
+}
+
+// X.509 v3 (an extfile) matters: Deno's TLS (rustls) refuses v1 certificates.
+async function makeLeaf(
+  dir: string,
+  name: string,
+  ca: string,
+  extensions: string,
+): Promise<void> {
+  await Deno.writeTextFile(`${dir}/${name}.ext`, extensions);
+  await openssl(
+    dir,
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${name}`,
+  );
+  await openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.crt`,
+    "-CAkey",
+    `${ca}.key`,
+    "-CAcreateserial",
+    "-days",
+    "1",
+    "-out",
+    `${name}.crt`,
+    "-extfile",
+    `${name}.ext`,
+  );
+}
+
+/** A CA, a server certificate for localhost and 127.0.0.1, client certificates. */
+export async function makeCertificates(): Promise<Certificates> {
+  const dir = await Deno.makeTempDir({ prefix: "routeguide-certs-" });
+  await makeCa(dir, "ca");
+  await makeCa(dir, "other-ca");
+  await makeLeaf(
+    dir,
+    "server",
+    "ca",
+    "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+  );
+  await makeLeaf(dir, "client", "ca", "extendedKeyUsage=clientAuth\n");
+  await makeLeaf(
+    dir,
+    "other-client",
+    "other-ca",
+    "extendedKeyUsage=clientAuth\n",
+  );
+  return {
+    dir,
+    caCert: `${dir}/ca.crt`,
+    serverCert: `${dir}/server.crt`,
+    serverKey: `${dir}/server.key`,
+    clientCert: `${dir}/client.crt`,
+    clientKey: `${dir}/client.key`,
+    otherCaCert: `${dir}/other-ca.crt`,
+    otherClientCert: `${dir}/other-client.crt`,
+    otherClientKey: `${dir}/other-client.key`,
+  };
+}
+
+/** Runs `deno run -P server.ts ...args` until it prints its address. */
+export async function spawnServer(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<
+  { address: string; child: Deno.ChildProcess; output: () => Promise<string> }
+> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-P",
+      "server.ts",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!/listening on (\S+)/.test(seen)) {
+    const { value, done } = await reader.read();
+    if (done) {
+      const stderr = await new Response(child.stderr).text();
+      await child.status;
+      throw new Error(`server exited before listening: ${seen}${stderr}`);
+    }
+    seen += value;
+  }
+  const address = /listening on (\S+)/.exec(seen)![1];
+  const stderrText = new Response(child.stderr).text();
+  const rest = (async () => {
+    let more = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return more;
+      more += value;
+    }
+  })();
+  return {
+    address,
+    child,
+    output: async () => `${seen}${await rest}${await stderrText}`,
+  };
+}
+
+/** Runs a CLI to completion: exit code and output. */
+export async function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P", script, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) =>
+    new TextDecoder().decode(bytes).replace(
+      /.*Permissions in the config file is an experimental feature.*\n/g,
+      "",
+    );
+  return { code, stdout: text(stdout), stderr: text(stderr) };
+}

@@ -1,0 +1,216 @@
+/**
+ * The access log: one line per call with method, peer, status, duration
+ * and message counts; text and JSON; errors reach clients without stacks.
+ */
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import {
+  createLogger,
+  createRouteGuide,
+  FeatureDatabase,
+  MemoryNoteBoard,
+  RouteGuideClient,
+  startServer,
+  Status,
+} from "../mod.ts";
+import { accessLogInterceptor } from "../lib/access_log.ts";
+import { routeGuideServiceDefinition } from "../lib/proto.ts";
+import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
+import {
+  capturingLogger,
+  runCli,
+  spawnServer,
+  WORLD,
+} from "./_prod_helpers.ts";
+
+const here = { latitude: 1, longitude: 2 };
+const there = { latitude: 3, longitude: 4 };
+
+Deno.test("the access log has one line per call with method, peer, code, time and counts", async () => {
+  const { logger, lines } = capturingLogger();
+  const server = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    features: new FeatureDatabase([
+      { name: "Here", location: here },
+      { name: "There", location: there },
+    ]),
+  });
+  const client = new RouteGuideClient(server.address);
+  try {
+    await client.getFeature(here);
+    await Array.fromAsync(client.listFeatures(WORLD));
+    await client.recordRoute([here, there, here]);
+    const note = { location: here, message: "hi" };
+    await Array.fromAsync(client.routeChat([note, note, note]));
+    await assert.rejects(
+      client.getFeature({ latitude: 910_000_000, longitude: 0 }),
+    );
+  } finally {
+    client.close();
+    await server.close(0);
+  }
+  const calls = lines.filter((line) => line.msg === "call");
+  assert.deepEqual(
+    calls.map((
+      { method, code, in: received, out },
+    ) => [method, code, received, out]),
+    [
+      ["/routeguide.RouteGuide/GetFeature", "OK", 1, 1],
+      ["/routeguide.RouteGuide/ListFeatures", "OK", 1, 2],
+      ["/routeguide.RouteGuide/RecordRoute", "OK", 3, 1],
+      ["/routeguide.RouteGuide/RouteChat", "OK", 3, 3],
+      ["/routeguide.RouteGuide/GetFeature", "INVALID_ARGUMENT", 1, 0],
+    ],
+  );
+  for (const call of calls) {
+    assert.match(String(call.peer), /^127\.0\.0\.1:\d+$/);
+    assert.equal(typeof call.ms, "number");
+    assert.equal(call.level, "info");
+  }
+  assert.match(String(calls[4].details), /latitude 910000000/);
+});
+
+Deno.test("a call the client cancels is logged as CANCELLED", async () => {
+  const { logger, lines } = capturingLogger();
+  const server = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    features: new FeatureDatabase([{ name: "Here", location: here }]),
+  });
+  const client = new RouteGuideClient(server.address);
+  const controller = new AbortController();
+  const logged = Promise.withResolvers<void>();
+  async function* notes() {
+    yield { location: here, message: "hi" };
+    yield { location: here, message: "again" };
+    await logged.promise;
+  }
+  try {
+    await assert.rejects(
+      (async () => {
+        for await (
+          const _ of client.routeChat(notes(), { signal: controller.signal })
+        ) {
+          controller.abort();
+        }
+      })(),
+      (error: { code: number }) => error.code === Status.CANCELLED,
+    );
+  } finally {
+    logged.resolve();
+    client.close();
+    await server.close(0);
+  }
+  const [call] = lines.filter((line) => line.msg === "call");
+  assert.equal(call.code, "CANCELLED");
+  assert.equal(call.in, 2);
+  assert.equal(call.out, 1);
+});
+
+Deno.test("an unexpected error reaches the client as 'internal error', the stack only the log", async () => {
+  const { logger, lines } = capturingLogger();
+  const handlers = createRouteGuide({
+    features: new FeatureDatabase([]),
+    notes: new MemoryNoteBoard(),
+  });
+  const server = new grpc.Server({
+    interceptors: [accessLogInterceptor(logger)],
+  });
+  server.addService(
+    routeGuideServiceDefinition,
+    toGrpcImplementation(
+      {
+        ...handlers,
+        getFeature() {
+          throw new TypeError("secret internals at /srv/app.ts:42");
+        },
+      },
+      (method, error) =>
+        logger.error("internal error", {
+          method,
+          error: (error as Error).stack,
+        }),
+    ),
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      "127.0.0.1:0",
+      grpc.ServerCredentials.createInsecure(),
+      (error, port) => error ? reject(error) : resolve(port),
+    )
+  );
+  const client = new RouteGuideClient(`127.0.0.1:${port}`);
+  try {
+    await assert.rejects(
+      client.getFeature(here),
+      (error: { code: number; message: string }) => {
+        assert.equal(error.code, Status.INTERNAL);
+        assert.equal(error.message, "internal error");
+        return true;
+      },
+    );
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+  assert.match(String(lines[0].error), /TypeError: secret internals/);
+  assert.equal(lines[1].code, "INTERNAL");
+  assert.equal(lines[1].level, "error");
+});
+
+Deno.test("text lines read TIME LEVEL message key=value, quoting what needs it", () => {
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: "warn",
+    write: (line) => lines.push(line),
+    now: () => new Date(0),
+  });
+  logger.info("dropped");
+  logger.warn("call", {
+    method: "/a/B",
+    details: 'say "hi"',
+    n: 2,
+    skipped: undefined,
+  });
+  assert.deepEqual(lines, [
+    '1970-01-01T00:00:00.000Z WARN call method=/a/B details="say \\"hi\\"" n=2',
+  ]);
+});
+
+Deno.test("the server CLI logs start-up, calls and shutdown in the chosen format", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = `${dir}/db.json`;
+  await Deno.writeTextFile(
+    db,
+    JSON.stringify([{ name: "Here", location: here }]),
+  );
+  try {
+    const server = await spawnServer(["--db", db, "--log-format", "json"]);
+    const client = new RouteGuideClient(server.address);
+    await client.getFeature(here);
+    client.close();
+    server.child.kill("SIGTERM");
+    assert.equal((await server.child.status).code, 0);
+    const json = (await server.output()).split("\n").filter((l) =>
+      l.startsWith("{")
+    )
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(json.map((line) => line.msg), [
+      `RouteGuide server listening on ${server.address} with 1 features`,
+      "call",
+      "SIGTERM: shutting down (grace 5 s)",
+      "RouteGuide server stopped",
+    ]);
+    const bad = await runCli("server.ts", ["--log-format", "xml"]);
+    assert.equal(bad.code, 2);
+    assert.equal(
+      bad.stderr,
+      "routeguide server: --log-format must be one of text, json, got 'xml'\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,345 @@
+/**
+ * Shared test fixtures: a real RouteGuide server on 127.0.0.1 port 0 with a
+ * test-made database, real grpc-js clients, RouteChat driven note by note,
+ * and `server.ts` run as a subprocess.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import {
+  FeatureDatabase,
+  MemoryNoteBoard,
+  type NoteBoardLimits,
+  RouteGuideClient,
+  RouteGuideError,
+  type RouteGuideServer,
+  startServer,
+  type StatusCode,
+} from "../mod.ts";
+import { RouteGuideStub } from "../lib/proto.ts";
+import type { Feature, Point, RouteNote } from "../mod.ts";
+import type { RouteGuideClient as GeneratedClient } from "../lib/gen/routeguide/RouteGuide.ts";
+import assert from "node:assert/strict";
+
+/** The repository root, where deno.json (and its permission sets) live. */
+export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
+
+/** A point in E7 units. */
+export function pt(latitude: number, longitude: number): Point {
+  return { latitude, longitude };
+}
+
+/** A feature at an E7 point. */
+export function feature(
+  name: string,
+  latitude: number,
+  longitude: number,
+): Feature {
+  return { name, location: pt(latitude, longitude) };
+}
+
+/** A note at an E7 point. */
+export function note(
+  message: string,
+  latitude: number,
+  longitude: number,
+): RouteNote {
+  return { message, location: pt(latitude, longitude) };
+}
+
+/** A running in-process server plus a client to it; dispose to stop both. */
+export interface TestServer extends AsyncDisposable {
+  server: RouteGuideServer;
+  client: RouteGuideClient;
+  /** Opens another client; it is closed on dispose. */
+  newClient(): RouteGuideClient;
+  /**
+   * A raw grpc-js stub; it is closed on dispose. `ownConnection` keeps it
+   * off grpc-js's shared connection pool, like a separate process.
+   */
+  newStub(ownConnection?: boolean): GeneratedClient;
+}
+
+/** Options for {@link startTestServer}. */
+export interface TestServerOptions extends NoteBoardLimits {
+  maxNotesPerCall?: number;
+}
+
+/** Starts a server on 127.0.0.1:0 over `features` with a fresh note board. */
+export async function startTestServer(
+  features: readonly Feature[] = [],
+  options: TestServerOptions = {},
+): Promise<TestServer> {
+  const server = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    features: new FeatureDatabase(features),
+    notes: new MemoryNoteBoard(options),
+    maxNotesPerCall: options.maxNotesPerCall,
+  });
+  const closers: (() => void)[] = [];
+  const newClient = () => {
+    const client = new RouteGuideClient(server.address);
+    closers.push(() => client.close());
+    return client;
+  };
+  return {
+    server,
+    client: newClient(),
+    newClient,
+    newStub(ownConnection = false) {
+      const stub = new RouteGuideStub(
+        server.address,
+        grpc.credentials.createInsecure(),
+        ownConnection ? { "grpc.use_local_subchannel_pool": 1 } : {},
+      );
+      closers.push(() => stub.close());
+      return stub;
+    },
+    async [Symbol.asyncDispose]() {
+      for (const close of closers) close();
+      await server.close(1_000);
+    },
+  };
+}
+
+/** Collects an async iterable into an array (bounded by the iterable). */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/** Asserts that `promise` rejects with a RouteGuideError of `code`. */
+export async function assertStatus(
+  promise: Promise<unknown>,
+  code: StatusCode,
+  messageIncludes?: string,
+): Promise<RouteGuideError> {
+  const error = await promise.then(
+    () => assert.fail(`expected status ${code}, got success`),
+    (e: unknown) => e,
+  );
+  assert.ok(
+    error instanceof RouteGuideError,
+    `not a RouteGuideError: ${error}`,
+  );
+  assert.equal(
+    error.code,
+    code,
+    `expected code ${code}, got ${error.codeName}: ${error.message}`,
+  );
+  if (messageIncludes !== undefined) {
+    assert.ok(
+      error.message.includes(messageIncludes),
+      `message ${JSON.stringify(error.message)} lacks ${
+        JSON.stringify(messageIncludes)
+      }`,
+    );
+  }
+  return error;
+}
+
+/**
+ * A RouteChat call driven note by note over a raw grpc-js duplex stream:
+ * `send` one note, then `take(n)` waits for exactly the next n responses.
+ */
+export class ChatSession {
+  readonly call: grpc.ClientDuplexStream<RouteNote, RouteNote>;
+  readonly #queue: RouteNote[] = [];
+  #waiter: (() => void) | undefined;
+  #ended = false;
+  #error: grpc.ServiceError | undefined;
+
+  constructor(stub: GeneratedClient, options: grpc.CallOptions = {}) {
+    this.call = stub.RouteChat(options) as grpc.ClientDuplexStream<
+      RouteNote,
+      RouteNote
+    >;
+    this.call.on("data", (n: RouteNote) => {
+      this.#queue.push(n);
+      this.#wake();
+    });
+    this.call.on("end", () => {
+      this.#ended = true;
+      this.#wake();
+    });
+    this.call.on("error", (e: grpc.ServiceError) => {
+      this.#error = e;
+      this.#ended = true;
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.();
+  }
+
+  send(n: RouteNote): void {
+    this.call.write(n);
+  }
+
+  /** The next `count` responses; fails if the call ends first. */
+  async take(count: number): Promise<RouteNote[]> {
+    while (this.#queue.length < count && !this.#ended) {
+      await new Promise<void>((resolve) => this.#waiter = resolve);
+    }
+    if (this.#queue.length < count) {
+      throw this.#error
+        ? RouteGuideError.from(this.#error)
+        : new Error(`call ended after ${this.#queue.length} of ${count}`);
+    }
+    return this.#queue.splice(0, count);
+  }
+
+  /**
+   * Half-closes and waits for the server to end the call; resolves with
+   * whatever else arrived, rejects with the call's error status.
+   */
+  async finish(): Promise<RouteNote[]> {
+    this.call.end();
+    return await this.done();
+  }
+
+  /** Waits for the call to end without half-closing. */
+  async done(): Promise<RouteNote[]> {
+    while (!this.#ended) {
+      await new Promise<void>((resolve) => this.#waiter = resolve);
+    }
+    if (this.#error) throw RouteGuideError.from(this.#error);
+    return this.#queue.splice(0);
+  }
+}
+
+/** Writes a db file (JSON value or text) to a temp file; returns its path. */
+export async function writeDbFile(
+  contents: unknown,
+  suffix = ".json",
+): Promise<string> {
+  const path = await Deno.makeTempFile({ prefix: "routeguide-db-", suffix });
+  await Deno.writeTextFile(
+    path,
+    typeof contents === "string" ? contents : JSON.stringify(contents),
+  );
+  return path;
+}
+
+/** A `server.ts` subprocess; dispose kills it (if still running). */
+export interface ServerProcess extends AsyncDisposable {
+  child: Deno.ChildProcess;
+  /** `host:port` it printed. */
+  address: string;
+  /** The line it printed when listening. */
+  firstLine: string;
+  /** The next line it prints to stdout (undefined at the end). */
+  nextLine(): Promise<string | undefined>;
+  /** Every stdout line read so far (all of them after `exit`). */
+  lines(): string[];
+  /** Waits for exit; resolves with exit code and all of stderr. */
+  exit(): Promise<{ code: number; stderr: string }>;
+}
+
+/** Runs `server.ts` with args and the repo's default permission set. */
+function spawnServer(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P", "server.ts", ...args],
+    cwd: REPO_ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
+  return await new Response(stream).text();
+}
+
+/**
+ * Starts `server.ts --host 127.0.0.1 --port 0 ...args` and resolves once it
+ * prints its address.
+ */
+export async function startServerProcess(
+  args: string[],
+): Promise<ServerProcess> {
+  const child = spawnServer(["--host", "127.0.0.1", "--port", "0", ...args]);
+  const stderr = readAll(child.stderr);
+  const lines = child.stdout
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(lineSplitter())
+    .getReader();
+  const first = await lines.read();
+  const match = first.value?.match(/listening on (\S+) with (\d+) features/);
+  if (!match) {
+    child.kill("SIGKILL");
+    await lines.cancel();
+    const status = await child.status;
+    throw new Error(
+      `server.ts did not start (exit ${status.code}): ${
+        first.value ?? ""
+      } ${await stderr}`,
+    );
+  }
+  const seen: string[] = [first.value!];
+  const nextLine = async () => {
+    const { value } = await lines.read();
+    if (value !== undefined) seen.push(value);
+    return value;
+  };
+  let exited: Promise<{ code: number; stderr: string }> | undefined;
+  const exit = () =>
+    exited ??= (async () => {
+      const status = await child.status;
+      // Read what is left so that the pipe closes.
+      while (await nextLine() !== undefined) { /* collected in seen */ }
+      return { code: status.code, stderr: await stderr };
+    })();
+  return {
+    child,
+    address: match[1],
+    firstLine: first.value!,
+    nextLine,
+    lines: () => seen.slice(),
+    exit,
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      await exit();
+    },
+  };
+}
+
+/** Splits a text stream into lines. */
+function lineSplitter(): TransformStream<string, string> {
+  let buffer = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      buffer += chunk;
+      const parts = buffer.split("\n");
+      buffer = parts.pop()!;
+      for (const line of parts) controller.enqueue(line);
+    },
+    flush(controller) {
+      if (buffer) controller.enqueue(buffer);
+    },
+  });
+}
+
+/**
+ * A small seeded PRNG (mulberry32) so random tests are repeatable; the seed
+ * is in the test name.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
