@@ -15,6 +15,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
 import { type EventEmitter, once } from "node:events";
+import { setImmediate } from "node:timers";
 import { RouteGuideError, Status } from "./errors.ts";
 import { routeGuideServiceDefinition } from "./proto.ts";
 import type {
@@ -313,15 +314,18 @@ export function toGrpcImplementation(
         }
       };
       call.on("data", onPoint);
-      call.once("end", () => {
-        if (failed) return;
-        if (call.cancelled) return fail(cancelledError());
-        try {
-          callback(null, recorder.finish());
-        } catch (error) {
-          fail(error);
-        }
-      });
+      // A client's cancel can show up as `end` just before `cancelled`:
+      // decide on the next turn of the event loop, once both are in.
+      call.once("end", () =>
+        setImmediate(() => {
+          if (failed) return;
+          if (call.cancelled) return fail(cancelledError());
+          try {
+            callback(null, recorder.finish());
+          } catch (error) {
+            fail(error);
+          }
+        }));
     },
 
     async RouteChat(call: grpc.ServerDuplexStream<RouteNote, RouteNote>) {
@@ -405,10 +409,12 @@ export function toGrpcImplementation(
         }
       };
       call.on("data", onNote);
-      call.once("end", () => {
-        ended = true;
-        if (waiting === 0) finish();
-      });
+      // As in RecordRoute: `end` can precede `cancelled` by a moment.
+      call.once("end", () =>
+        setImmediate(() => {
+          ended = true;
+          if (waiting === 0) finish();
+        }));
     },
   };
 }
