@@ -18,7 +18,19 @@ import type {
   RouteSummary,
 } from "./types.ts";
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from "./client.ts";
+ * const options: CallOptions = {
+ *   signal: AbortSignal.timeout(30_000),
+ *   timeoutMs: 10_000,
+ *   metadata: { "x-request-id": "42" },
+ * };
+ * ```
+ */
 export interface CallOptions {
   /** Cancels the call when aborted (the call fails with CANCELLED). */
   signal?: AbortSignal;
@@ -28,7 +40,18 @@ export interface CallOptions {
   metadata?: Record<string, string>;
 }
 
-/** How to reach a RouteGuide server. */
+/**
+ * How to reach a RouteGuide server.
+ *
+ * @example
+ * ```ts
+ * import type { ClientOptions } from "./client.ts";
+ * const options: ClientOptions = {
+ *   token: "s3cret",
+ *   channelOptions: { "grpc.max_receive_message_length": 4 << 20 },
+ * };
+ * ```
+ */
 export interface ClientOptions {
   /** Connect with TLS (mTLS with a client certificate); plaintext without. */
   tls?: ClientTls;
@@ -120,7 +143,15 @@ async function* receiveAll<T>(
   }
 }
 
-/** A grpc-js target with the channel options it needs. */
+/**
+ * A grpc-js target with the channel options it needs.
+ *
+ * @example
+ * ```ts
+ * import { channelTarget } from "./client.ts";
+ * channelTarget("127.0.0.1:50061,127.0.0.1:50062").target; // "ipv4:127.0.0.1:50061,127.0.0.1:50062"
+ * ```
+ */
 export interface ChannelTarget {
   /** What to pass to a grpc-js client as its target. */
   target: string;

@@ -7,7 +7,11 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { RouteGuideError, Status } from "./errors.ts";
-import type { RouteGuideHandlers } from "./service.ts";
+import type {
+  ChatSession,
+  RouteChatFastPath,
+  RouteGuideHandlers,
+} from "./service.ts";
 
 /**
  * Limits a server enforces; 0 turns a time limit off.
@@ -97,21 +101,51 @@ export function limitConcurrentChats(
   max: number,
 ): RouteGuideHandlers {
   let active = 0;
-  return {
-    ...handlers,
-    async *routeChat(notes, context) {
-      if (active >= max) {
-        throw new RouteGuideError(
-          Status.RESOURCE_EXHAUSTED,
-          `the server is already running ${max} RouteChat calls; retry later`,
-        );
-      }
-      active++;
+  const acquire = () => {
+    if (active >= max) {
+      throw new RouteGuideError(
+        Status.RESOURCE_EXHAUSTED,
+        `the server is already running ${max} RouteChat calls; retry later`,
+      );
+    }
+    active++;
+  };
+  const routeChat: RouteGuideHandlers["routeChat"] = async function* (
+    notes,
+    context,
+  ) {
+    acquire();
+    try {
+      yield* handlers.routeChat(notes, context);
+    } finally {
+      active--;
+    }
+  };
+  // Keep the handler's fast path (see RouteChatFastPath), under the same
+  // limit: the slot is freed when the transport ends the session.
+  const { startChat } = handlers.routeChat as Partial<RouteChatFastPath>;
+  if (!startChat) return { ...handlers, routeChat };
+  const fastPath: RouteChatFastPath = {
+    startChat(context) {
+      acquire();
+      let session: ChatSession;
       try {
-        yield* handlers.routeChat(notes, context);
-      } finally {
+        session = startChat(context);
+      } catch (error) {
         active--;
+        throw error;
       }
+      let open = true;
+      return {
+        note: (note) => session.note(note),
+        end() {
+          if (!open) return;
+          open = false;
+          active--;
+          session.end?.();
+        },
+      };
     },
   };
+  return { ...handlers, routeChat: Object.assign(routeChat, fastPath) };
 }

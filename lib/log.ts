@@ -7,19 +7,77 @@
  */
 import pino from "pino";
 
-/** Log levels, least to most severe. */
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-/** A log level: `debug`, `info`, `warn` or `error`. */
-export type LogLevel = typeof LOG_LEVELS[number];
-/** Log line formats. */
-export const LOG_FORMATS = ["text", "json"] as const;
-/** A log line format: `text` (key=value) or `json` (one object a line). */
-export type LogFormat = typeof LOG_FORMATS[number];
+/**
+ * Log levels, least to most severe.
+ *
+ * @example
+ * ```ts
+ * import { LOG_LEVELS } from "./log.ts";
+ * LOG_LEVELS.includes("info"); // true
+ * ```
+ */
+export const LOG_LEVELS: readonly LogLevel[] = [
+  "debug",
+  "info",
+  "warn",
+  "error",
+];
+/**
+ * A log level: `debug`, `info`, `warn` or `error`.
+ *
+ * @example
+ * ```ts
+ * import type { LogLevel } from "./log.ts";
+ * const level: LogLevel = "warn";
+ * ```
+ */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/**
+ * Log line formats.
+ *
+ * @example
+ * ```ts
+ * import { LOG_FORMATS } from "./log.ts";
+ * LOG_FORMATS.includes("json"); // true
+ * ```
+ */
+export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
+/**
+ * A log line format: `text` (key=value) or `json` (one object a line).
+ *
+ * @example
+ * ```ts
+ * import type { LogFormat } from "./log.ts";
+ * const format: LogFormat = "json";
+ * ```
+ */
+export type LogFormat = "text" | "json";
 
-/** Structured fields of a log line. */
+/**
+ * Structured fields of a log line.
+ *
+ * @example
+ * ```ts
+ * import type { LogFields } from "./log.ts";
+ * const fields: LogFields = { method: "/routeguide.RouteGuide/GetFeature", ms: 0.4 };
+ * ```
+ */
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
-/** Writes log lines; lines below the logger's level are dropped. */
+/**
+ * Writes log lines; lines below the logger's level are dropped.
+ *
+ * @example
+ * ```ts
+ * import type { Logger } from "./log.ts";
+ * const quiet: Logger = {
+ *   debug() {},
+ *   info() {},
+ *   warn() {},
+ *   error: (message, fields) => console.error(message, fields),
+ * };
+ * ```
+ */
 export interface Logger {
   /** Logs at `debug`. */
   debug(message: string, fields?: LogFields): void;
@@ -31,7 +89,16 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-/** How a {@link createLogger} logger formats and filters. */
+/**
+ * How a {@link createLogger} logger formats and filters.
+ *
+ * @example
+ * ```ts
+ * import type { LoggerOptions } from "./log.ts";
+ * const lines: string[] = [];
+ * const options: LoggerOptions = { format: "json", level: "info", write: (line) => lines.push(line) };
+ * ```
+ */
 export interface LoggerOptions {
   /** Line format (default `text`). */
   format?: LogFormat;

@@ -21,6 +21,12 @@ import type { RouteNote } from "./types.ts";
 export interface NoteBoard {
   /** Earlier notes at `note.location`, oldest first; then stores `note`. */
   exchange(note: RouteNote): Promise<readonly RouteNote[]>;
+  /**
+   * Optional: {@link exchange} without a promise, for boards that answer
+   * synchronously (in-process ones); RouteChat then costs no promise per
+   * note.
+   */
+  exchangeSync?(note: RouteNote): readonly RouteNote[];
   /** Releases connections; the board is unusable afterwards. */
   close(): Promise<void>;
   /**
@@ -35,7 +41,16 @@ export interface NoteBoard {
   onHealthChange?(listener: (healthy: boolean) => void): () => void;
 }
 
-/** Bounds on what a {@link MemoryNoteBoard} keeps. */
+/**
+ * Bounds on what a {@link MemoryNoteBoard} keeps.
+ *
+ * @example
+ * ```ts
+ * import { MemoryNoteBoard, type NoteBoardLimits } from "./notes.ts";
+ * const limits: NoteBoardLimits = { notesPerLocation: 10, maxLocations: 1_000 };
+ * const board = new MemoryNoteBoard(limits);
+ * ```
+ */
 export interface NoteBoardLimits {
   /** Newest notes kept per location (default 100). */
   notesPerLocation?: number;
@@ -43,9 +58,28 @@ export interface NoteBoardLimits {
   maxLocations?: number;
 }
 
-/** Default newest notes kept per location. */
+/** No earlier notes (shared: the answer is read-only). */
+const NONE: readonly RouteNote[] = Object.freeze([]);
+
+/**
+ * Default newest notes kept per location.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_NOTES_PER_LOCATION } from "./notes.ts";
+ * DEFAULT_NOTES_PER_LOCATION; // 100
+ * ```
+ */
 export const DEFAULT_NOTES_PER_LOCATION = 100;
-/** Default number of locations kept. */
+/**
+ * Default number of locations kept.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_LOCATIONS } from "./notes.ts";
+ * DEFAULT_MAX_LOCATIONS; // 100000
+ * ```
+ */
 export const DEFAULT_MAX_LOCATIONS = 100_000;
 
 /**
@@ -68,6 +102,16 @@ export class MemoryNoteBoard implements NoteBoard {
   // Map iteration order is insertion order: re-inserting on use keeps the
   // least recently used location first.
   readonly #locations = new Map<string, RouteNote[]>();
+  // The key inserted last: using it again needs no re-insertion.
+  #newest: string | undefined;
+  // Walks the map in insertion order, from one eviction to the next. A
+  // fresh `keys().next()` per eviction would skip every entry deleted since
+  // the map's last rehash (V8 leaves holes at the front): tens of
+  // microseconds per note once the board is full. Per the iteration
+  // protocol this iterator still sees entries re-inserted after it, and
+  // everything before it has been evicted, so it always yields the least
+  // recently used location.
+  #evictor: Iterator<string> | undefined;
 
   /** Creates an empty board with the given bounds. */
   constructor(limits: NoteBoardLimits = {}) {
@@ -96,19 +140,30 @@ export class MemoryNoteBoard implements NoteBoard {
     const earlier = this.#locations.get(key);
     const stored = { location: { latitude, longitude }, message: note.message };
     if (earlier === undefined) {
-      if (this.#locations.size >= this.#maxLocations) {
-        const leastRecent = this.#locations.keys().next().value!;
-        this.#locations.delete(leastRecent);
-      }
+      if (this.#locations.size >= this.#maxLocations) this.#evict();
       this.#locations.set(key, [stored]);
-      return [];
+      this.#newest = key;
+      return NONE;
     }
     const previous = earlier.slice();
     earlier.push(stored);
     if (earlier.length > this.#notesPerLocation) earlier.shift();
-    this.#locations.delete(key);
-    this.#locations.set(key, earlier);
+    if (key !== this.#newest) {
+      this.#locations.delete(key);
+      this.#locations.set(key, earlier);
+      this.#newest = key;
+    }
     return previous;
+  }
+
+  /** Drops the least recently used location. */
+  #evict(): void {
+    let next = this.#evictor?.next();
+    if (next === undefined || next.done) {
+      this.#evictor = this.#locations.keys();
+      next = this.#evictor.next();
+    }
+    this.#locations.delete(next.value!);
   }
 
   /** Nothing to release. */

@@ -50,10 +50,26 @@ const exchangeScript = defineScript({
   transformReply: undefined as unknown as () => string[],
 });
 
-/** Default prefix of every key the board writes. */
+/**
+ * Default prefix of every key the board writes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_REDIS_KEY_PREFIX } from "./redis_notes.ts";
+ * const key = `${DEFAULT_REDIS_KEY_PREFIX}notes:1,1`;
+ * ```
+ */
 export const DEFAULT_REDIS_KEY_PREFIX = "routeguide:";
 
-/** How to reach Redis and what to keep there. */
+/**
+ * How to reach Redis and what to keep there.
+ *
+ * @example
+ * ```ts
+ * import type { RedisNoteBoardOptions } from "./redis_notes.ts";
+ * const options: RedisNoteBoardOptions = { url: "redis://127.0.0.1:6379/0", notesPerLocation: 100 };
+ * ```
+ */
 export interface RedisNoteBoardOptions extends NoteBoardLimits {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
   url: string;

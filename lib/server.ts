@@ -5,9 +5,12 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { FeatureDatabase } from "./features.ts";
-import { toGrpcImplementation } from "./grpc_adapter.ts";
+import {
+  routeGuideServerDefinition,
+  toGrpcImplementation,
+} from "./grpc_adapter.ts";
 import { MemoryNoteBoard, type NoteBoard } from "./notes.ts";
-import { routeGuideServiceDefinition, SERVICE_NAME } from "./proto.ts";
+import { SERVICE_NAME } from "./proto.ts";
 import { createRouteGuide } from "./service.ts";
 import { accessLogInterceptor } from "./access_log.ts";
 import { bearerTokenInterceptor } from "./auth.ts";
@@ -22,10 +25,31 @@ import type { Logger } from "./log.ts";
 import { addReflectionService } from "./reflection.ts";
 import { serverCredentials, type ServerTls } from "./credentials.ts";
 
-/** Default grace period for calls in flight at shutdown, in milliseconds. */
+/**
+ * Default grace period for calls in flight at shutdown, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_GRACE_MS } from "./server.ts";
+ * DEFAULT_GRACE_MS; // 5000
+ * ```
+ */
 export const DEFAULT_GRACE_MS = 5_000;
 
-/** How to start a RouteGuide server. */
+/**
+ * How to start a RouteGuide server.
+ *
+ * @example
+ * ```ts
+ * import type { ServerOptions } from "./server.ts";
+ * const options: ServerOptions = {
+ *   host: "0.0.0.0",
+ *   port: 50051,
+ *   maxNotesPerCall: 1_000,
+ *   limits: { maxConcurrentChats: 100 },
+ * };
+ * ```
+ */
 export interface ServerOptions {
   /** Host to bind (default `localhost`). */
   host?: string;
@@ -56,7 +80,17 @@ export interface ServerOptions {
   reflection?: boolean;
 }
 
-/** A running RouteGuide server. */
+/**
+ * A running RouteGuide server.
+ *
+ * @example
+ * ```ts
+ * import { startServer } from "./server.ts";
+ * const server = await startServer({ host: "127.0.0.1", port: 0 });
+ * console.log(server.address); // e.g. 127.0.0.1:40123
+ * await server.close(1_000);
+ * ```
+ */
 export interface RouteGuideServer {
   /** The port actually bound. */
   readonly port: number;
@@ -117,7 +151,7 @@ export async function startServer(
         error: error instanceof Error ? error.stack : String(error),
       }));
   grpcServer.addService(
-    routeGuideServiceDefinition,
+    routeGuideServerDefinition,
     toGrpcImplementation(handlers, report),
   );
   let health: HealthStatus | undefined;

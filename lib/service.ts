@@ -7,7 +7,7 @@
  */
 import { RouteGuideError, Status } from "./errors.ts";
 import type { FeatureDatabase } from "./features.ts";
-import { distance, normalizeRectangle } from "./geo.ts";
+import { distanceE7, isValidPoint, normalizeRectangle } from "./geo.ts";
 import type { NoteBoard } from "./notes.ts";
 import type {
   Feature,
@@ -18,7 +18,15 @@ import type {
 } from "./types.ts";
 import { checkNote, checkPoint, checkRectangle } from "./validate.ts";
 
-/** What a handler knows about its call. */
+/**
+ * What a handler knows about its call.
+ *
+ * @example
+ * ```ts
+ * import type { CallContext } from "./service.ts";
+ * const context: CallContext = { signal: new AbortController().signal };
+ * ```
+ */
 export interface CallContext {
   /** Aborted when the client cancels, the deadline passes or the server stops. */
   signal: AbortSignal;
@@ -55,10 +63,126 @@ export interface RouteGuideHandlers {
   ): AsyncIterable<RouteNote>;
 }
 
-/** Default number of notes one RouteChat call may send. */
+/**
+ * Optional fast path of a `recordRoute` handler, as a property of the
+ * handler function itself: the same work one point at a time,
+ * synchronously, so that a transport can feed it from message events
+ * without a promise per point. It lives on the function so that a handler
+ * that replaces `recordRoute` (a wrapper, a spy) never keeps a stale fast
+ * path: the transport then uses the replacement as it is.
+ *
+ * @example
+ * ```ts
+ * import { createRouteGuide, type RecordRouteFastPath } from "./service.ts";
+ * import { FeatureDatabase } from "./features.ts";
+ * import { MemoryNoteBoard } from "./notes.ts";
+ * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
+ * const fast = guide.recordRoute as Partial<RecordRouteFastPath>;
+ * const route = fast.startRoute!({ signal: new AbortController().signal });
+ * route.add({ latitude: 0, longitude: 0 });
+ * route.finish().pointCount; // 1
+ * ```
+ */
+export interface RecordRouteFastPath {
+  /** Starts one RecordRoute call. */
+  startRoute(context: CallContext): RouteRecorder;
+}
+
+/**
+ * Optional fast path of a `routeChat` handler, as a property of the
+ * handler function itself (see {@link RecordRouteFastPath}): the same work
+ * one note at a time.
+ *
+ * @example
+ * ```ts
+ * import { createRouteGuide, type RouteChatFastPath } from "./service.ts";
+ * import { FeatureDatabase } from "./features.ts";
+ * import { MemoryNoteBoard } from "./notes.ts";
+ * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
+ * const fast = guide.routeChat as Partial<RouteChatFastPath>;
+ * const chat = fast.startChat!({ signal: new AbortController().signal });
+ * await chat.note({ location: { latitude: 1, longitude: 1 }, message: "hi" }); // []
+ * ```
+ */
+export interface RouteChatFastPath {
+  /** Starts one RouteChat call. */
+  startChat(context: CallContext): ChatSession;
+}
+
+/**
+ * One RecordRoute call, fed point by point.
+ *
+ * @example
+ * ```ts
+ * import { createRouteGuide, type RecordRouteFastPath, type RouteRecorder } from "./service.ts";
+ * import { FeatureDatabase } from "./features.ts";
+ * import { MemoryNoteBoard } from "./notes.ts";
+ * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
+ * const { startRoute } = guide.recordRoute as Partial<RecordRouteFastPath>;
+ * const route: RouteRecorder = startRoute!({ signal: new AbortController().signal });
+ * route.add({ latitude: 0, longitude: 0 });
+ * ```
+ */
+export interface RouteRecorder {
+  /** Takes the next point; throws INVALID_ARGUMENT for a bad one. */
+  add(point: Point): void;
+  /** The summary once the client has half-closed. */
+  finish(): RouteSummary;
+}
+
+/**
+ * One RouteChat call, fed note by note.
+ *
+ * @example
+ * ```ts
+ * import { type ChatSession, createRouteGuide, type RouteChatFastPath } from "./service.ts";
+ * import { FeatureDatabase } from "./features.ts";
+ * import { MemoryNoteBoard } from "./notes.ts";
+ * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
+ * const { startChat } = guide.routeChat as Partial<RouteChatFastPath>;
+ * const chat: ChatSession = startChat!({ signal: new AbortController().signal });
+ * ```
+ */
+export interface ChatSession {
+  /**
+   * The earlier notes at the note's location, oldest first, then stores
+   * it; synchronous when the note board is. Throws INVALID_ARGUMENT for a
+   * bad note and RESOURCE_EXHAUSTED past the per-call limit.
+   */
+  note(note: RouteNote): readonly RouteNote[] | Promise<readonly RouteNote[]>;
+  /**
+   * Optional: called once when the call ends, however it ends (finished,
+   * failed, cancelled), for wrappers that hold a resource per call.
+   */
+  end?(): void;
+}
+
+/**
+ * Default number of notes one RouteChat call may send.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_NOTES_PER_CALL } from "./service.ts";
+ * DEFAULT_MAX_NOTES_PER_CALL; // 10000
+ * ```
+ */
 export const DEFAULT_MAX_NOTES_PER_CALL = 10_000;
 
-/** What the RouteGuide service answers from. */
+/**
+ * What the RouteGuide service answers from.
+ *
+ * @example
+ * ```ts
+ * import { FeatureDatabase } from "./features.ts";
+ * import { MemoryNoteBoard } from "./notes.ts";
+ * import type { RouteGuideOptions } from "./service.ts";
+ * const options: RouteGuideOptions = {
+ *   features: new FeatureDatabase([]),
+ *   notes: new MemoryNoteBoard(),
+ *   maxNotesPerCall: 100,
+ * };
+ * ```
+ */
 export interface RouteGuideOptions {
   /** The feature database. */
   features: FeatureDatabase;
@@ -97,6 +221,60 @@ export function createRouteGuide(
   const { features, notes } = options;
   const maxNotesPerCall = options.maxNotesPerCall ?? DEFAULT_MAX_NOTES_PER_CALL;
 
+  function startRoute(_context: CallContext): RouteRecorder {
+    const start = performance.now();
+    let pointCount = 0;
+    let featureCount = 0;
+    let metres = 0;
+    let latitude = 0;
+    let longitude = 0;
+    return {
+      add(point) {
+        // The field name is built only for the error message.
+        if (point === null || !isValidPoint(point)) {
+          checkPoint(point, `point[${pointCount}]`);
+        }
+        if (pointCount++ > 0) {
+          metres += distanceE7(
+            latitude,
+            longitude,
+            point.latitude,
+            point.longitude,
+          );
+        }
+        latitude = point.latitude;
+        longitude = point.longitude;
+        if (features.indexOf(latitude, longitude) >= 0) featureCount++;
+      },
+      finish() {
+        return {
+          pointCount,
+          featureCount,
+          distance: Math.min(Math.trunc(metres), INT32_MAX),
+          elapsedTime: Math.trunc((performance.now() - start) / 1000),
+        };
+      },
+    };
+  }
+
+  function startChat(_context: CallContext): ChatSession {
+    let received = 0;
+    return {
+      note(note) {
+        if (++received > maxNotesPerCall) {
+          throw new RouteGuideError(
+            Status.RESOURCE_EXHAUSTED,
+            `RouteChat accepts at most ${maxNotesPerCall} notes per call`,
+          );
+        }
+        checkNote(note);
+        return notes.exchangeSync
+          ? notes.exchangeSync(note)
+          : notes.exchange(note);
+      },
+    };
+  }
+
   return {
     getFeature(point) {
       checkPoint(point, "point");
@@ -108,38 +286,27 @@ export function createRouteGuide(
       return features.within(normalizeRectangle(lo, hi));
     },
 
-    async recordRoute(points) {
-      const start = performance.now();
-      let pointCount = 0;
-      let featureCount = 0;
-      let metres = 0;
-      let previous: Point | undefined;
-      for await (const point of points) {
-        checkPoint(point, `point[${pointCount}]`);
-        pointCount++;
-        if (features.at(point)) featureCount++;
-        if (previous) metres += distance(previous, point);
-        previous = point;
-      }
-      return {
-        pointCount,
-        featureCount,
-        distance: Math.min(Math.trunc(metres), INT32_MAX),
-        elapsedTime: Math.trunc((performance.now() - start) / 1000),
-      };
-    },
+    recordRoute: Object.assign(
+      async function recordRoute(
+        points: AsyncIterable<Point>,
+        context: CallContext,
+      ): Promise<RouteSummary> {
+        const route = startRoute(context);
+        for await (const point of points) route.add(point);
+        return route.finish();
+      },
+      { startRoute } satisfies RecordRouteFastPath,
+    ),
 
-    async *routeChat(incoming) {
-      let received = 0;
-      for await (const note of incoming) {
-        if (++received > maxNotesPerCall) {
-          throw new RouteGuideError(
-            Status.RESOURCE_EXHAUSTED,
-            `RouteChat accepts at most ${maxNotesPerCall} notes per call`,
-          );
-        }
-        yield* await notes.exchange(checkNote(note));
-      }
-    },
+    routeChat: Object.assign(
+      async function* routeChat(
+        incoming: AsyncIterable<RouteNote>,
+        context: CallContext,
+      ): AsyncIterable<RouteNote> {
+        const chat = startChat(context);
+        for await (const note of incoming) yield* await chat.note(note);
+      },
+      { startChat } satisfies RouteChatFastPath,
+    ),
   };
 }

@@ -8,7 +8,16 @@
  */
 import cluster, { type Worker } from "node:cluster";
 
-/** Forked workers serving one port. */
+/**
+ * Forked workers serving one port.
+ *
+ * @example
+ * ```ts
+ * import { startWorkers, type WorkerPool } from "./workers.ts";
+ * const pool: WorkerPool = await startWorkers(2);
+ * await pool.close(5_000);
+ * ```
+ */
 export interface WorkerPool {
   /** The port the workers share (the one bound when asked for port 0). */
   readonly port: number;
@@ -19,7 +28,15 @@ export interface WorkerPool {
   close(timeoutMs: number): Promise<void>;
 }
 
-/** Whether this process is a worker forked by {@link startWorkers}. */
+/**
+ * Whether this process is a worker forked by {@link startWorkers}.
+ *
+ * @example
+ * ```ts
+ * import { isWorker } from "./workers.ts";
+ * if (!isWorker) console.log("primary process");
+ * ```
+ */
 export const isWorker: boolean = cluster.isWorker;
 
 /**

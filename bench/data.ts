@@ -1,0 +1,108 @@
+/**
+ * Deterministic bench data: feature databases of any size, and the request
+ * bodies the load generators send, so that every server answers the same
+ * questions.
+ *
+ * @module
+ */
+import type { Bounds } from "../lib/geo.ts";
+import type { Feature, Point } from "../lib/types.ts";
+
+/** A small seeded PRNG (mulberry32): the same data on every run. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Where the generated places lie: latitude -60..70, longitude -180..180. */
+const LAT_MIN = -600_000_000;
+const LAT_SPAN = 1_300_000_000;
+const LNG_MIN = -1_800_000_000;
+const LNG_SPAN = 3_600_000_000;
+
+/**
+ * `count` places spread uniformly over the inhabited latitudes, named like
+ * cities ("Place 123, XY"), every 50th unnamed (unnamed entries are features
+ * too).
+ */
+export function makeFeatures(count: number, seed = 1): Feature[] {
+  const next = random(seed);
+  const features: Feature[] = [];
+  for (let i = 0; i < count; i++) {
+    const location = {
+      latitude: LAT_MIN + Math.floor(next() * LAT_SPAN),
+      longitude: LNG_MIN + Math.floor(next() * LNG_SPAN),
+    };
+    const country = String.fromCharCode(
+      65 + Math.floor(next() * 26),
+      65 + Math.floor(next() * 26),
+    );
+    features.push({
+      name: i % 50 === 49 ? "" : `Place ${i}, ${country}`,
+      location,
+    });
+  }
+  return features;
+}
+
+/**
+ * A rectangle holding about `share` of a {@link makeFeatures} database:
+ * a latitude band over the western hemisphere.
+ */
+export function shareRectangle(share: number): Bounds {
+  // Half the longitudes times a latitude band of 2 * share of the span.
+  return {
+    minLatitude: 0,
+    maxLatitude: Math.round(LAT_SPAN * 2 * share),
+    minLongitude: -1_800_000_000,
+    maxLongitude: 0,
+  };
+}
+
+/**
+ * A route of `count` points: a walk in small steps where every 10th point
+ * is exactly a database feature (so `feature_count` is count / 10).
+ */
+export function makeRoute(
+  features: readonly Feature[],
+  count: number,
+): Point[] {
+  const next = random(7);
+  const points: Point[] = [];
+  let latitude = 0;
+  let longitude = 0;
+  for (let i = 0; i < count; i++) {
+    if (i % 10 === 0) {
+      ({ latitude, longitude } = features[Math.floor(next() * features.length)]
+        .location!);
+    } else {
+      latitude = Math.max(
+        -900_000_000,
+        Math.min(900_000_000, latitude + Math.floor((next() - 0.5) * 100_000)),
+      );
+      longitude = Math.max(
+        -1_800_000_000,
+        Math.min(
+          1_800_000_000,
+          longitude + Math.floor((next() - 0.5) * 100_000),
+        ),
+      );
+    }
+    points.push({ latitude, longitude });
+  }
+  return points;
+}
+
+/** Writes a feature list as a classic route_guide_db.json file. */
+export async function writeDb(
+  path: string,
+  features: readonly Feature[],
+): Promise<void> {
+  await Deno.writeTextFile(path, JSON.stringify(features));
+}
