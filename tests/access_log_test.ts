@@ -16,6 +16,7 @@ import { accessLogInterceptor } from "../lib/access_log.ts";
 import { createLogger } from "../lib/log.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
+import { bindLoopback } from "./helpers.ts";
 import {
   capturingLogger,
   runCli,
@@ -135,14 +136,8 @@ Deno.test("an unexpected error reaches the client as 'internal error', the stack
         }),
     ),
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
-  const client = new RouteGuideClient(`127.0.0.1:${port}`);
+  const address = await bindLoopback(server);
+  const client = new RouteGuideClient(address);
   try {
     await assert.rejects(
       client.getFeature(here),

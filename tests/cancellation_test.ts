@@ -19,6 +19,7 @@ import {
 } from "../mod.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
+import { bindLoopback } from "./helpers.ts";
 import { gridFeatures, WORLD } from "./_prod_helpers.ts";
 
 /** What one server-side call did, seen from inside the handler. */
@@ -164,14 +165,8 @@ async function serve(features = gridFeatures(200_000)) {
   );
   const server = new grpc.Server();
   server.addService(routeGuideServiceDefinition, probe.implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
-  const client = new RouteGuideClient(`127.0.0.1:${port}`);
+  const address = await bindLoopback(server);
+  const client = new RouteGuideClient(address);
   return {
     ...probe,
     client,

@@ -14,6 +14,7 @@ import {
   startServer,
 } from "../mod.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
+import { bindLoopback } from "./helpers.ts";
 
 const REPO = new URL("..", import.meta.url);
 
@@ -105,15 +106,9 @@ async function withSilentServer(
     RecordRoute: never,
     RouteChat: never,
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
+  const address = await bindLoopback(server);
   try {
-    await fn(`127.0.0.1:${port}`);
+    await fn(address);
   } finally {
     server.forceShutdown();
   }

@@ -19,6 +19,7 @@ import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
 import type { Feature, Point, Rectangle } from "../mod.ts";
 import {
   assertStatus,
+  bindLoopback,
   collect,
   feature,
   note,
@@ -74,14 +75,8 @@ async function startWatchedServer(
       (method, error) => reports.push([method, error]),
     ),
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
-  const client = new RouteGuideClient(`127.0.0.1:${port}`);
+  const address = await bindLoopback(server);
+  const client = new RouteGuideClient(address);
   return {
     client,
     reports,

@@ -103,6 +103,20 @@ export async function startTestServer(
   };
 }
 
+/**
+ * Binds a grpc-js server (services already added) to 127.0.0.1 port 0 and
+ * resolves with the `host:port` it got; the caller shuts it down.
+ */
+export function bindLoopback(server: grpc.Server): Promise<string> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(
+      "127.0.0.1:0",
+      grpc.ServerCredentials.createInsecure(),
+      (error, port) => error ? reject(error) : resolve(`127.0.0.1:${port}`),
+    )
+  );
+}
+
 /** Collects an async iterable into an array (bounded by the iterable). */
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
