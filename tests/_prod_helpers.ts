@@ -213,56 +213,6 @@ export async function makeCertificates(): Promise<Certificates> {
   };
 }
 
-/** Runs `deno run -P server.ts ...args` until it prints its address. */
-export async function spawnServer(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<
-  { address: string; child: Deno.ChildProcess; output: () => Promise<string> }
-> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-P",
-      "server.ts",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      ...args,
-    ],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!/listening on (\S+)/.test(seen)) {
-    const { value, done } = await reader.read();
-    if (done) {
-      const stderr = await new Response(child.stderr).text();
-      await child.status;
-      throw new Error(`server exited before listening: ${seen}${stderr}`);
-    }
-    seen += value;
-  }
-  const address = /listening on (\S+)/.exec(seen)![1];
-  const stderrText = new Response(child.stderr).text();
-  const rest = (async () => {
-    let more = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return more;
-      more += value;
-    }
-  })();
-  return {
-    address,
-    child,
-    output: async () => `${seen}${await rest}${await stderrText}`,
-  };
-}
-
 /** Runs a CLI to completion: exit code and output. */
 export async function runCli(
   script: string,
