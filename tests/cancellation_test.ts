@@ -281,21 +281,26 @@ Deno.test("RecordRoute stops reading when its deadline passes", async () => {
 const here = { latitude: 5, longitude: 5 };
 const note = (message: string): RouteNote => ({ location: here, message });
 
+/** Two notes, then no more until the server-side call has aborted. */
+async function* twoNotesThenWait(started: Promise<Observed>) {
+  yield note("first");
+  yield note("second");
+  await (await started).aborted;
+}
+
 Deno.test("RouteChat stops when the client cancels", async () => {
   await using server = await serve(gridFeatures(10));
   const controller = new AbortController();
-  async function* notes() {
-    yield note("first");
-    yield note("second");
-    await (await server.started).aborted;
-  }
   const received: string[] = [];
   await expectCode(
     (async () => {
       for await (
-        const back of server.client.routeChat(notes(), {
-          signal: controller.signal,
-        })
+        const back of server.client.routeChat(
+          twoNotesThenWait(server.started),
+          {
+            signal: controller.signal,
+          },
+        )
       ) {
         received.push(back.message);
         controller.abort();
@@ -309,16 +314,14 @@ Deno.test("RouteChat stops when the client cancels", async () => {
 
 Deno.test("RouteChat stops when its deadline passes", async () => {
   await using server = await serve(gridFeatures(10));
-  async function* notes() {
-    yield note("first");
-    yield note("second");
-    await (await server.started).aborted;
-  }
   const received: string[] = [];
   await expectCode(
     (async () => {
       for await (
-        const back of server.client.routeChat(notes(), { timeoutMs: 300 })
+        const back of server.client.routeChat(
+          twoNotesThenWait(server.started),
+          { timeoutMs: 300 },
+        )
       ) {
         received.push(back.message);
       }
