@@ -8,6 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import type { Feature, Logger } from "../mod.ts";
 import { createLogger } from "../lib/log.ts";
+import { REPO_ROOT } from "./helpers.ts";
 
 /** A grpc-js client for grpc.health.v1.Health. */
 export type HealthClient = grpc.Client & {
@@ -213,7 +214,10 @@ export async function makeCertificates(): Promise<Certificates> {
   };
 }
 
-/** Runs a CLI to completion: exit code and output. */
+/**
+ * Runs a CLI (`server.ts`, `client.ts`) from the repo root to completion,
+ * no stdin: exit code and output, without Deno's own permissions warning.
+ */
 export async function runCli(
   script: string,
   args: string[],
@@ -221,7 +225,9 @@ export async function runCli(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-P", script, ...args],
+    cwd: REPO_ROOT,
     env,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();
