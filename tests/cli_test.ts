@@ -14,7 +14,7 @@ import {
   startServer,
 } from "../mod.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
-import { bindLoopback } from "./helpers.ts";
+import { bindLoopback, freePort } from "./helpers.ts";
 
 const REPO = new URL("..", import.meta.url);
 
@@ -88,10 +88,7 @@ async function withServer(
 
 /** An address where nothing listens: a port bound, then released. */
 function refusedAddress(): string {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return `127.0.0.1:${port}`;
+  return `127.0.0.1:${freePort()}`;
 }
 
 /** A RouteGuide server whose handlers take calls and never answer them. */

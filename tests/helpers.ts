@@ -117,6 +117,14 @@ export function bindLoopback(server: grpc.Server): Promise<string> {
   );
 }
 
+/** A free TCP port on 127.0.0.1 (free when asked; taken by whoever binds it next). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
 /** Collects an async iterable into an array (bounded by the iterable). */
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -13,10 +13,10 @@ import {
   type HealthClient,
   healthClient,
 } from "./_prod_helpers.ts";
+import { freePort } from "./helpers.ts";
 import {
   chat,
   failure,
-  freePort,
   hasNginx,
   hasRedis,
   NginxProcess,
