@@ -297,9 +297,7 @@ Deno.test("RouteChat stops when the client cancels", async () => {
       for await (
         const back of server.client.routeChat(
           twoNotesThenWait(server.started),
-          {
-            signal: controller.signal,
-          },
+          { signal: controller.signal },
         )
       ) {
         received.push(back.message);
