@@ -8,6 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import type { Feature, Logger } from "../mod.ts";
 import { createLogger } from "../lib/log.ts";
+import { REPO_ROOT } from "./helpers.ts";
 
 /** A grpc-js client for grpc.health.v1.Health. */
 export type HealthClient = grpc.Client & {
@@ -213,57 +214,10 @@ export async function makeCertificates(): Promise<Certificates> {
   };
 }
 
-/** Runs `deno run -P server.ts ...args` until it prints its address. */
-export async function spawnServer(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<
-  { address: string; child: Deno.ChildProcess; output: () => Promise<string> }
-> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-P",
-      "server.ts",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      ...args,
-    ],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!/listening on (\S+)/.test(seen)) {
-    const { value, done } = await reader.read();
-    if (done) {
-      const stderr = await new Response(child.stderr).text();
-      await child.status;
-      throw new Error(`server exited before listening: ${seen}${stderr}`);
-    }
-    seen += value;
-  }
-  const address = /listening on (\S+)/.exec(seen)![1];
-  const stderrText = new Response(child.stderr).text();
-  const rest = (async () => {
-    let more = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return more;
-      more += value;
-    }
-  })();
-  return {
-    address,
-    child,
-    output: async () => `${seen}${await rest}${await stderrText}`,
-  };
-}
-
-/** Runs a CLI to completion: exit code and output. */
+/**
+ * Runs a CLI (`server.ts`, `client.ts`) from the repo root to completion,
+ * no stdin: exit code and output, without Deno's own permissions warning.
+ */
 export async function runCli(
   script: string,
   args: string[],
@@ -271,7 +225,9 @@ export async function runCli(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-P", script, ...args],
+    cwd: REPO_ROOT,
     env,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -16,12 +16,8 @@ import { accessLogInterceptor } from "../lib/access_log.ts";
 import { createLogger } from "../lib/log.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
-import {
-  capturingLogger,
-  runCli,
-  spawnServer,
-  WORLD,
-} from "./_prod_helpers.ts";
+import { bindLoopback, startServerProcess } from "./helpers.ts";
+import { capturingLogger, runCli, WORLD } from "./_prod_helpers.ts";
 
 const here = { latitude: 1, longitude: 2 };
 const there = { latitude: 3, longitude: 4 };
@@ -135,14 +131,8 @@ Deno.test("an unexpected error reaches the client as 'internal error', the stack
         }),
     ),
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
-  const client = new RouteGuideClient(`127.0.0.1:${port}`);
+  const address = await bindLoopback(server);
+  const client = new RouteGuideClient(address);
   try {
     await assert.rejects(
       client.getFeature(here),
@@ -188,15 +178,18 @@ Deno.test("the server CLI logs start-up, calls and shutdown in the chosen format
     JSON.stringify([{ name: "Here", location: here }]),
   );
   try {
-    const server = await spawnServer(["--db", db, "--log-format", "json"]);
+    const server = await startServerProcess([
+      "--db",
+      db,
+      "--log-format",
+      "json",
+    ]);
     const client = new RouteGuideClient(server.address);
     await client.getFeature(here);
     client.close();
-    server.child.kill("SIGTERM");
-    assert.equal((await server.child.status).code, 0);
-    const json = (await server.output()).split("\n").filter((l) =>
-      l.startsWith("{")
-    )
+    const { code, output } = await server.stop();
+    assert.equal(code, 0);
+    const json = output.split("\n").filter((l) => l.startsWith("{"))
       .map((line) => JSON.parse(line));
     assert.deepEqual(json.map((line) => line.msg), [
       `RouteGuide server listening on ${server.address} with 1 features`,

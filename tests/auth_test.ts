@@ -17,9 +17,9 @@ import {
   checkHealth,
   healthClient,
   runCli,
-  spawnServer,
   WORLD,
 } from "./_prod_helpers.ts";
+import { startServerProcess } from "./helpers.ts";
 
 const TOKEN = "s3cret-Token_42";
 const here = { latitude: 1, longitude: 2 };
@@ -169,7 +169,7 @@ Deno.test("the server CLI takes the token from ROUTEGUIDE_TOKEN or --token-file"
         [["--db", db, "--token-file", `${dir}/token`], {}],
       ] as const
     ) {
-      const server = await spawnServer([...args], env);
+      const server = await startServerProcess([...args], env);
       const client = new RouteGuideClient(server.address);
       try {
         await unauthenticated(client.getFeature(here));
@@ -181,10 +181,9 @@ Deno.test("the server CLI takes the token from ROUTEGUIDE_TOKEN or --token-file"
         );
       } finally {
         client.close();
-        server.child.kill("SIGTERM");
-        await server.child.status;
+        await server.stop();
       }
-      const output = await server.output();
+      const { output } = await server.stop();
       assert.match(output, /auth=bearer/);
       assert.ok(!output.includes(TOKEN));
     }

@@ -3,14 +3,16 @@ import {
   channelTarget,
   FeatureDatabase,
   RouteGuideClient,
+  type RouteGuideServer,
   startServer,
 } from "../mod.ts";
 
 const here = { latitude: 10, longitude: 10 };
 
-Deno.test("a client given two addresses spreads calls over both replicas with round_robin", async () => {
-  const replicas = await Promise.all(
-    ["east", "west"].map((name) =>
+/** One server on 127.0.0.1 port 0 per name, each with one feature named so at `here`. */
+function startReplicas(names: string[]): Promise<RouteGuideServer[]> {
+  return Promise.all(
+    names.map((name) =>
       startServer({
         host: "127.0.0.1",
         port: 0,
@@ -18,6 +20,10 @@ Deno.test("a client given two addresses spreads calls over both replicas with ro
       })
     ),
   );
+}
+
+Deno.test("a client given two addresses spreads calls over both replicas with round_robin", async () => {
+  const replicas = await startReplicas(["east", "west"]);
   // The comma-separated form is what `client.ts --addr a,b` passes on.
   const client = new RouteGuideClient(
     replicas.map((r) => r.address).join(","),
@@ -72,15 +78,7 @@ Deno.test("channelTarget keeps one address as it is and turns lists into round_r
 });
 
 Deno.test("client.ts --addr takes a comma-separated list; a host name in it is a usage error", async () => {
-  const replicas = await Promise.all(
-    ["east", "west"].map((name) =>
-      startServer({
-        host: "127.0.0.1",
-        port: 0,
-        features: new FeatureDatabase([{ name, location: here }]),
-      })
-    ),
-  );
+  const replicas = await startReplicas(["east", "west"]);
   const run = async (addr: string) => {
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-q", "-P", "client.ts", "--addr", addr, "--json"].concat(

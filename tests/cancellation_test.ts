@@ -19,6 +19,7 @@ import {
 } from "../mod.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
+import { bindLoopback } from "./helpers.ts";
 import { gridFeatures, WORLD } from "./_prod_helpers.ts";
 
 /** What one server-side call did, seen from inside the handler. */
@@ -164,14 +165,8 @@ async function serve(features = gridFeatures(200_000)) {
   );
   const server = new grpc.Server();
   server.addService(routeGuideServiceDefinition, probe.implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
-  const client = new RouteGuideClient(`127.0.0.1:${port}`);
+  const address = await bindLoopback(server);
+  const client = new RouteGuideClient(address);
   return {
     ...probe,
     client,
@@ -286,21 +281,24 @@ Deno.test("RecordRoute stops reading when its deadline passes", async () => {
 const here = { latitude: 5, longitude: 5 };
 const note = (message: string): RouteNote => ({ location: here, message });
 
+/** Two notes, then no more until the server-side call has aborted. */
+async function* twoNotesThenWait(started: Promise<Observed>) {
+  yield note("first");
+  yield note("second");
+  await (await started).aborted;
+}
+
 Deno.test("RouteChat stops when the client cancels", async () => {
   await using server = await serve(gridFeatures(10));
   const controller = new AbortController();
-  async function* notes() {
-    yield note("first");
-    yield note("second");
-    await (await server.started).aborted;
-  }
   const received: string[] = [];
   await expectCode(
     (async () => {
       for await (
-        const back of server.client.routeChat(notes(), {
-          signal: controller.signal,
-        })
+        const back of server.client.routeChat(
+          twoNotesThenWait(server.started),
+          { signal: controller.signal },
+        )
       ) {
         received.push(back.message);
         controller.abort();
@@ -314,16 +312,14 @@ Deno.test("RouteChat stops when the client cancels", async () => {
 
 Deno.test("RouteChat stops when its deadline passes", async () => {
   await using server = await serve(gridFeatures(10));
-  async function* notes() {
-    yield note("first");
-    yield note("second");
-    await (await server.started).aborted;
-  }
   const received: string[] = [];
   await expectCode(
     (async () => {
       for await (
-        const back of server.client.routeChat(notes(), { timeoutMs: 300 })
+        const back of server.client.routeChat(
+          twoNotesThenWait(server.started),
+          { timeoutMs: 300 },
+        )
       ) {
         received.push(back.message);
       }

@@ -4,7 +4,8 @@
  * token.
  */
 import assert from "node:assert/strict";
-import { makeCertificates, runCli, spawnServer } from "./_prod_helpers.ts";
+import { makeCertificates, runCli } from "./_prod_helpers.ts";
+import { startServerProcess } from "./helpers.ts";
 
 const PRODUCTION_FLAGS = [
   "--tls-cert",
@@ -80,7 +81,7 @@ Deno.test("the client CLI runs its demo over TLS with a token", async () => {
     ]),
   );
   await Deno.writeTextFile(`${certs.dir}/token`, "cli-token-123\n");
-  const server = await spawnServer([
+  const server = await startServerProcess([
     "--db",
     db,
     "--tls-cert",
@@ -110,9 +111,7 @@ Deno.test("the client CLI runs its demo over TLS with a token", async () => {
     ]);
     assert.notEqual(noToken.code, 0);
   } finally {
-    server.child.kill("SIGTERM");
-    await server.child.status;
-    await server.output();
+    await server.stop();
     await Deno.remove(certs.dir, { recursive: true });
   }
 });

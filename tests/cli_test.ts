@@ -14,6 +14,7 @@ import {
   startServer,
 } from "../mod.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
+import { bindLoopback, freePort } from "./helpers.ts";
 
 const REPO = new URL("..", import.meta.url);
 
@@ -87,10 +88,7 @@ async function withServer(
 
 /** An address where nothing listens: a port bound, then released. */
 function refusedAddress(): string {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return `127.0.0.1:${port}`;
+  return `127.0.0.1:${freePort()}`;
 }
 
 /** A RouteGuide server whose handlers take calls and never answer them. */
@@ -105,15 +103,9 @@ async function withSilentServer(
     RecordRoute: never,
     RouteChat: never,
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
+  const address = await bindLoopback(server);
   try {
-    await fn(`127.0.0.1:${port}`);
+    await fn(address);
   } finally {
     server.forceShutdown();
   }

@@ -19,6 +19,7 @@ import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
 import type { Feature, Point, Rectangle } from "../mod.ts";
 import {
   assertStatus,
+  bindLoopback,
   collect,
   feature,
   note,
@@ -74,14 +75,8 @@ async function startWatchedServer(
       (method, error) => reports.push([method, error]),
     ),
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
-  const client = new RouteGuideClient(`127.0.0.1:${port}`);
+  const address = await bindLoopback(server);
+  const client = new RouteGuideClient(address);
   return {
     client,
     reports,
@@ -155,6 +150,13 @@ Deno.test("ListFeatures cancelled mid-stream over a large database leaves the se
   );
 });
 
+/** Asserts that the handler's side of a call ended as CANCELLED (in time). */
+async function assertServerCancelled(serverSide: Promise<unknown>) {
+  const outcome = await within(10_000, "server side end", serverSide);
+  assert.ok(outcome instanceof RouteGuideError, `server got ${outcome}`);
+  assert.equal(outcome.code, Status.CANCELLED);
+}
+
 Deno.test("a RecordRoute that never half-closes ends with DEADLINE_EXCEEDED; the server sees a cancel, not an error", async () => {
   const serverSide = Promise.withResolvers<unknown>();
   await using s = await startWatchedServer((base) => ({
@@ -174,9 +176,7 @@ Deno.test("a RecordRoute that never half-closes ends with DEADLINE_EXCEEDED; the
       s.client.recordRoute(neverEnding(), { timeoutMs: 300 }),
       Status.DEADLINE_EXCEEDED,
     );
-    const outcome = await within(10_000, "server side end", serverSide.promise);
-    assert.ok(outcome instanceof RouteGuideError, `server got ${outcome}`);
-    assert.equal(outcome.code, Status.CANCELLED);
+    await assertServerCancelled(serverSide.promise);
     assert.deepEqual(s.reports, []);
   } finally {
     release.resolve();
@@ -210,9 +210,7 @@ Deno.test("a RouteChat past its deadline ends with DEADLINE_EXCEEDED; the server
       collect(s.client.routeChat(oneNoteThenWait(), { timeoutMs: 300 })),
       Status.DEADLINE_EXCEEDED,
     );
-    const outcome = await within(10_000, "server side end", serverSide.promise);
-    assert.ok(outcome instanceof RouteGuideError, `server got ${outcome}`);
-    assert.equal(outcome.code, Status.CANCELLED);
+    await assertServerCancelled(serverSide.promise);
   } finally {
     release.resolve();
   }
@@ -249,9 +247,7 @@ Deno.test("a client aborting RecordRoute gets CANCELLED; the server counts it as
       s.client.recordRoute(route(), { signal: controller.signal }),
       Status.CANCELLED,
     );
-    const outcome = await within(10_000, "server side end", serverSide.promise);
-    assert.ok(outcome instanceof RouteGuideError, `server got ${outcome}`);
-    assert.equal(outcome.code, Status.CANCELLED);
+    await assertServerCancelled(serverSide.promise);
     assert.deepEqual(s.reports, []);
   } finally {
     release.resolve();

@@ -6,6 +6,8 @@ import {
   FeatureDatabase,
   MemoryNoteBoard,
   type NoteBoard,
+  type RouteGuideServer,
+  type ServerOptions,
   SERVICE_NAME,
   startServer,
   Status,
@@ -16,34 +18,43 @@ import {
   healthClient,
 } from "./_prod_helpers.ts";
 
-Deno.test("health reports SERVING for the server and routeguide.RouteGuide", async () => {
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    features: new FeatureDatabase([]),
-  });
+/**
+ * Runs `fn` with a server on 127.0.0.1 port 0 (`options` over that) and a
+ * health client to it; closes both afterwards.
+ */
+async function withHealthClient(
+  options: ServerOptions,
+  fn: (server: RouteGuideServer, health: HealthClient) => Promise<void>,
+): Promise<void> {
+  const server = await startServer({ host: "127.0.0.1", port: 0, ...options });
   const health = healthClient(server.address);
   try {
+    await fn(server, health);
+  } finally {
+    health.close();
+    await server.close(0);
+  }
+}
+
+Deno.test("health reports SERVING for the server and routeguide.RouteGuide", async () => {
+  await withHealthClient({ features: new FeatureDatabase([]) }, async (
+    _server,
+    health,
+  ) => {
     assert.equal(await checkHealth(health, ""), "SERVING");
     assert.equal(await checkHealth(health, "routeguide.RouteGuide"), "SERVING");
     await assert.rejects(
       checkHealth(health, "no.such.Service"),
       (error: { code: number }) => error.code === Status.NOT_FOUND,
     );
-  } finally {
-    health.close();
-    await server.close(0);
-  }
+  });
 });
 
 Deno.test("health watchers see NOT_SERVING once shutdown begins", async () => {
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    features: new FeatureDatabase([]),
-  });
-  const health = healthClient(server.address);
-  try {
+  await withHealthClient({ features: new FeatureDatabase([]) }, async (
+    server,
+    health,
+  ) => {
     const watches = ["", "routeguide.RouteGuide"].map((service) => {
       const call = health.watch({ service });
       const statuses: string[] = [];
@@ -74,10 +85,7 @@ Deno.test("health watchers see NOT_SERVING once shutdown begins", async () => {
       watch.call.cancel();
     }
     await closing;
-  } finally {
-    health.close();
-    await server.close(0);
-  }
+  });
 });
 
 /** A note board whose health the test switches; it keeps its listeners in view. */
@@ -130,30 +138,18 @@ function watchHealth(health: HealthClient, service: string) {
 }
 
 Deno.test("a note board that is down at start makes routeguide.RouteGuide NOT_SERVING while the server stays SERVING", async () => {
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    notes: new SwitchableBoard(false),
-  });
-  const health = healthClient(server.address);
-  try {
+  await withHealthClient({ notes: new SwitchableBoard(false) }, async (
+    _server,
+    health,
+  ) => {
     assert.equal(await checkHealth(health, ""), "SERVING");
     assert.equal(await checkHealth(health, SERVICE_NAME), "NOT_SERVING");
-  } finally {
-    health.close();
-    await server.close(0);
-  }
+  });
 });
 
 Deno.test("note board health drives routeguide.RouteGuide only, and cannot turn it SERVING again once shutdown begins", async () => {
   const board = new SwitchableBoard(true);
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    notes: board,
-  });
-  const health = healthClient(server.address);
-  try {
+  await withHealthClient({ notes: board }, async (server, health) => {
     const overall = watchHealth(health, "");
     const guide = watchHealth(health, SERVICE_NAME);
     assert.equal(await overall.next(), "SERVING");
@@ -181,8 +177,5 @@ Deno.test("note board health drives routeguide.RouteGuide only, and cannot turn 
       "SERVING",
       "NOT_SERVING",
     ]);
-  } finally {
-    health.close();
-    await server.close(0);
-  }
+  });
 });

@@ -103,6 +103,28 @@ export async function startTestServer(
   };
 }
 
+/**
+ * Binds a grpc-js server (services already added) to 127.0.0.1 port 0 and
+ * resolves with the `host:port` it got; the caller shuts it down.
+ */
+export function bindLoopback(server: grpc.Server): Promise<string> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(
+      "127.0.0.1:0",
+      grpc.ServerCredentials.createInsecure(),
+      (error, port) => error ? reject(error) : resolve(`127.0.0.1:${port}`),
+    )
+  );
+}
+
+/** A free TCP port on 127.0.0.1 (free when asked; taken by whoever binds it next). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
 /** Collects an async iterable into an array (bounded by the iterable). */
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -239,13 +261,25 @@ export interface ServerProcess extends AsyncDisposable {
   lines(): string[];
   /** Waits for exit; resolves with exit code and all of stderr. */
   exit(): Promise<{ code: number; stderr: string }>;
+  /**
+   * Sends SIGTERM (if still running) and waits for exit; resolves with the
+   * exit code and all output, stdout then stderr.
+   */
+  stop(): Promise<{ code: number; output: string }>;
 }
 
-/** Runs `server.ts` with args and the repo's default permission set. */
-function spawnServer(args: string[]): Deno.ChildProcess {
+/**
+ * Runs `server.ts` with args and the repo's default permission set, `env`
+ * added to this process's environment.
+ */
+function spawnServer(
+  args: string[],
+  env: Record<string, string>,
+): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-P", "server.ts", ...args],
     cwd: REPO_ROOT,
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -257,13 +291,17 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
 }
 
 /**
- * Starts `server.ts --host 127.0.0.1 --port 0 ...args` and resolves once it
- * prints its address.
+ * Starts `server.ts --host 127.0.0.1 --port 0 ...args` (with `env` added to
+ * its environment) and resolves once it prints its address.
  */
 export async function startServerProcess(
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<ServerProcess> {
-  const child = spawnServer(["--host", "127.0.0.1", "--port", "0", ...args]);
+  const child = spawnServer(
+    ["--host", "127.0.0.1", "--port", "0", ...args],
+    env,
+  );
   const stderr = readAll(child.stderr);
   const lines = child.stdout
     .pipeThrough(new TextDecoderStream())
@@ -295,6 +333,13 @@ export async function startServerProcess(
       while (await nextLine() !== undefined) { /* collected in seen */ }
       return { code: status.code, stderr: await stderr };
     })();
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+  };
   return {
     child,
     address: match[1],
@@ -302,12 +347,13 @@ export async function startServerProcess(
     nextLine,
     lines: () => seen.slice(),
     exit,
+    async stop() {
+      kill("SIGTERM");
+      const { code, stderr } = await exit();
+      return { code, output: `${seen.join("\n")}\n${stderr}` };
+    },
     async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already exited.
-      }
+      kill("SIGKILL");
       await exit();
     },
   };

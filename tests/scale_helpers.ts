@@ -11,6 +11,7 @@ import {
   RouteGuideError,
   type RouteNote,
 } from "../mod.ts";
+import { freePort } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -32,14 +33,6 @@ const NGINX = await findCommand("nginx");
 export const hasRedis: boolean = REDIS_SERVER !== undefined;
 /** Whether nginx is installed (the nginx tests are skipped without it). */
 export const hasNginx: boolean = NGINX !== undefined;
-
-/** A free TCP port on 127.0.0.1 (free when asked; taken by whoever binds it next). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /**
  * Polls `attempt` until it returns something other than undefined, at most

@@ -12,17 +12,12 @@ import {
   feature,
   note,
   pt,
-  REPO_ROOT,
   startServerProcess,
   startTestServer,
   writeDbFile,
 } from "./helpers.ts";
 import { RouteGuideStub } from "../lib/proto.ts";
-
-// deno run -P warns that config permissions are experimental; that line is
-// Deno's, not ours.
-const DENO_WARNING =
-  /^Warning Permissions in the config file is an experimental feature/;
+import { runCli } from "./_prod_helpers.ts";
 
 function stripAnsi(text: string): string {
   // deno-lint-ignore no-control-regex
@@ -31,18 +26,11 @@ function stripAnsi(text: string): string {
 
 /** Runs server.ts to completion; stderr lines without Deno's own warning. */
 async function runServer(args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P", "server.ts", ...args],
-    cwd: REPO_ROOT,
-    stdin: "null",
-  }).output();
-  const decode = (b: Uint8Array) => stripAnsi(new TextDecoder().decode(b));
+  const { code, stdout, stderr } = await runCli("server.ts", args);
   return {
     code,
-    stdout: decode(stdout),
-    errorLines: decode(stderr).split("\n").filter((l) =>
-      l !== "" && !DENO_WARNING.test(l)
-    ),
+    stdout: stripAnsi(stdout),
+    errorLines: stripAnsi(stderr).split("\n").filter((l) => l !== ""),
   };
 }
 

@@ -15,8 +15,8 @@ import {
   type Certificates,
   makeCertificates,
   runCli,
-  spawnServer,
 } from "./_prod_helpers.ts";
+import { startServerProcess } from "./helpers.ts";
 
 const here = { latitude: 1, longitude: 2 };
 const features = new FeatureDatabase([{ name: "Here", location: here }]);
@@ -183,7 +183,7 @@ Deno.test("the server CLI serves mTLS from its flags", async () => {
       db,
       JSON.stringify([{ name: "Here", location: here }]),
     );
-    const server = await spawnServer([
+    const server = await startServerProcess([
       "--db",
       db,
       "--tls-cert",
@@ -203,9 +203,9 @@ Deno.test("the server CLI serves mTLS from its flags", async () => {
         "Here",
       );
     } finally {
-      server.child.kill("SIGTERM");
-      assert.equal((await server.child.status).code, 0);
-      assert.match(await server.output(), /tls=mtls/);
+      const { code, output } = await server.stop();
+      assert.equal(code, 0);
+      assert.match(output, /tls=mtls/);
     }
   });
 });
