@@ -100,7 +100,9 @@ Deno.bench(
     protoFeature.responseSerialize(stored[k++ % 1000]);
   },
 );
-Deno.bench("encode Feature: lib/wire.ts", { group: "encode" }, () => {
+Deno.bench("encode Feature: lib/wire.ts (protobufjs direct)", {
+  group: "encode",
+}, () => {
   encodeFeature(stored[k++ % 1000]);
 });
 Deno.bench("encode Feature: cached bytes of a stored feature", {
@@ -120,7 +122,9 @@ Deno.bench("decode Point: proto-loader", {
 }, () => {
   protoFeature.requestDeserialize(pointBytes[k++ % 1000]);
 });
-Deno.bench("decode Point: lib/wire.ts", { group: "decode point" }, () => {
+Deno.bench("decode Point: lib/wire.ts (protobufjs direct)", {
+  group: "decode point",
+}, () => {
   decodePoint(pointBytes[k++ % 1000]);
 });
 Deno.bench("RouteNote round trip: proto-loader", {
@@ -129,6 +133,8 @@ Deno.bench("RouteNote round trip: proto-loader", {
 }, () => {
   protoNote.responseSerialize(protoNote.requestDeserialize(noteBytes));
 });
-Deno.bench("RouteNote round trip: lib/wire.ts", { group: "note" }, () => {
+Deno.bench("RouteNote round trip: lib/wire.ts (protobufjs direct)", {
+  group: "note",
+}, () => {
   encodeRouteNote(decodeRouteNote(noteBytes));
 });
