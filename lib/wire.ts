@@ -1,19 +1,13 @@
 /**
- * Protobuf encoding and decoding of the RouteGuide messages with
- * protobufjs's generated per-type codecs, called directly: proto-loader
- * wraps them in `fromObject` and `toObject` steps, which dominate a small
- * message's cost. Encoding omits proto3 defaults (0, "") as proto3
- * requires; decoded objects have the shapes proto-loader gives with
- * `defaults: true` (every field present, absent messages as `null`);
- * unknown fields are skipped.
+ * Hand-written protobuf encoding and decoding of the RouteGuide messages:
+ * the same wire format as protobufjs, without its reflection and
+ * `toObject` steps, which dominate a small message's cost. Decoded objects
+ * have the shapes proto-loader gives with `defaults: true` (every field
+ * present, absent messages as `null`); unknown fields are skipped.
  *
  * @module
  */
-import type { Buffer } from "node:buffer";
-import protobuf from "protobufjs";
-import descriptor from "./gen/route_guide.descriptor.json" with {
-  type: "json",
-};
+import { Buffer } from "node:buffer";
 import type {
   Feature,
   Point,
@@ -22,61 +16,119 @@ import type {
   RouteSummary,
 } from "./types.ts";
 
-const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
-const PointType = root.lookupType("routeguide.Point");
-const FeatureType = root.lookupType("routeguide.Feature");
-const RectangleType = root.lookupType("routeguide.Rectangle");
-const RouteNoteType = root.lookupType("routeguide.RouteNote");
-const RouteSummaryType = root.lookupType("routeguide.RouteSummary");
+// Wire types.
+const VARINT = 0;
+const FIXED64 = 1;
+const LENGTH = 2;
+const START_GROUP = 3;
+const END_GROUP = 4;
+const FIXED32 = 5;
 
-// protobufjs writes every field an object sets, zeros included; an
-// undefined field is skipped. Mapping defaults to undefined keeps the
-// canonical proto3 bytes (and a few bytes per message).
-function int32OrSkip(value: number): number | undefined {
-  return value === 0 ? undefined : value;
+// ---------------------------------------------------------------- sizes
+
+function varintSize(value: number): number {
+  // int32: negative values take ten bytes (sign-extended to 64 bits).
+  if (value < 0) return 10;
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  return 5;
 }
 
-function stringOrSkip(text: string): string | undefined {
-  return text === "" ? undefined : text;
-}
-
-function pointOrSkip(point: Point | null): object | null {
-  return point === null ? null : {
-    latitude: int32OrSkip(point.latitude),
-    longitude: int32OrSkip(point.longitude),
-  };
-}
-
-/** protobufjs returns a Node Buffer here (grpc-js needs one). */
-function finish(type: protobuf.Type, message: object): Buffer {
-  return type.encode(message).finish() as Buffer;
-}
-
-/**
- * Decodes with protobufjs's plain Reader: its Buffer reader cuts a
- * truncated string short instead of throwing. protobufjs throws a
- * RangeError when a message is truncated but a plain Error for an invalid
- * wire type or an over-long varint: every malformed message throws a
- * RangeError here.
- */
-function decode(type: protobuf.Type, bytes: Uint8Array): unknown {
-  try {
-    return type.decode(new protobuf.Reader(bytes));
-  } catch (error) {
-    if (error instanceof RangeError) throw error;
-    throw new RangeError(`protobuf message is malformed: ${error}`, {
-      cause: error,
-    });
+/** UTF-8 length of a string, without encoding it. */
+function utf8Size(text: string): number {
+  let size = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) size += 1;
+    else if (c < 0x800) size += 2;
+    else if (
+      (c & 0xfc00) === 0xd800 && i + 1 < text.length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      size += 4;
+      i++;
+    } else size += 3;
   }
+  return size;
 }
 
-// A decoded message's unset fields are its prototype's defaults; the rest
-// of lib/ (and JSON output) wants plain objects with every field own.
-function plainPoint(point: Point | null): Point | null {
-  return point === null
-    ? null
-    : { latitude: point.latitude, longitude: point.longitude };
+function pointBodySize(point: Point): number {
+  return (point.latitude === 0 ? 0 : 1 + varintSize(point.latitude)) +
+    (point.longitude === 0 ? 0 : 1 + varintSize(point.longitude));
 }
+
+function int32FieldSize(value: number): number {
+  return value === 0 ? 0 : 1 + varintSize(value);
+}
+
+// -------------------------------------------------------------- writing
+
+function writeVarint(buf: Uint8Array, pos: number, value: number): number {
+  if (value < 0) {
+    // Low 32 bits in five groups, then the sign extension's all-ones.
+    let lo = value >>> 0;
+    for (let i = 0; i < 4; i++) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo >>>= 7;
+    }
+    buf[pos++] = lo | 0xf0;
+    buf[pos++] = 0xff;
+    buf[pos++] = 0xff;
+    buf[pos++] = 0xff;
+    buf[pos++] = 0xff;
+    buf[pos++] = 0x01;
+    return pos;
+  }
+  while (value >= 0x80) {
+    buf[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buf[pos++] = value;
+  return pos;
+}
+
+function writeInt32Field(
+  buf: Uint8Array,
+  pos: number,
+  tag: number,
+  value: number,
+): number {
+  if (value === 0) return pos;
+  buf[pos++] = tag;
+  return writeVarint(buf, pos, value);
+}
+
+function writePointField(
+  buf: Uint8Array,
+  pos: number,
+  tag: number,
+  point: Point,
+  size: number,
+): number {
+  buf[pos++] = tag;
+  buf[pos++] = size; // at most 22
+  pos = writeInt32Field(buf, pos, 0x08, point.latitude);
+  return writeInt32Field(buf, pos, 0x10, point.longitude);
+}
+
+function writeString(
+  buf: Uint8Array,
+  pos: number,
+  text: string,
+  size: number,
+): number {
+  if (size === text.length) {
+    // ASCII: one byte per unit.
+    for (let i = 0; i < size; i++) buf[pos + i] = text.charCodeAt(i);
+    return pos + size;
+  }
+  return pos + encoder.encodeInto(text, buf.subarray(pos, pos + size)).written!;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
  * Encodes a Point.
@@ -88,7 +140,42 @@ function plainPoint(point: Point | null): Point | null {
  * ```
  */
 export function encodePoint(point: Point): Buffer {
-  return finish(PointType, pointOrSkip(point)!);
+  const buf = Buffer.allocUnsafe(pointBodySize(point));
+  writeInt32Field(
+    buf,
+    writeInt32Field(buf, 0, 0x08, point.latitude),
+    0x10,
+    point.longitude,
+  );
+  return buf;
+}
+
+/** Encodes a message with a string field and a Point field. */
+function encodeStringAndPoint(
+  text: string,
+  textTag: number,
+  point: Point | null,
+  pointTag: number,
+  textFirst: boolean,
+): Buffer {
+  const textSize = utf8Size(text);
+  const textField = textSize === 0 ? 0 : 1 + varintSize(textSize) + textSize;
+  const pointSize = point === null ? 0 : pointBodySize(point);
+  const pointField = point === null ? 0 : 2 + pointSize;
+  const buf = Buffer.allocUnsafe(textField + pointField);
+  let pos = 0;
+  if (!textFirst && point !== null) {
+    pos = writePointField(buf, pos, pointTag, point, pointSize);
+  }
+  if (textSize !== 0) {
+    buf[pos++] = textTag;
+    pos = writeVarint(buf, pos, textSize);
+    pos = writeString(buf, pos, text, textSize);
+  }
+  if (textFirst && point !== null) {
+    writePointField(buf, pos, pointTag, point, pointSize);
+  }
+  return buf;
 }
 
 /**
@@ -102,10 +189,13 @@ export function encodePoint(point: Point): Buffer {
  * ```
  */
 export function encodeFeature(feature: Feature): Buffer {
-  return finish(FeatureType, {
-    name: stringOrSkip(feature.name),
-    location: pointOrSkip(feature.location),
-  });
+  return encodeStringAndPoint(
+    feature.name,
+    0x0a,
+    feature.location,
+    0x12,
+    true,
+  );
 }
 
 /**
@@ -119,10 +209,13 @@ export function encodeFeature(feature: Feature): Buffer {
  * ```
  */
 export function encodeRouteNote(note: RouteNote): Buffer {
-  return finish(RouteNoteType, {
-    location: pointOrSkip(note.location),
-    message: stringOrSkip(note.message),
-  });
+  return encodeStringAndPoint(
+    note.message,
+    0x12,
+    note.location,
+    0x0a,
+    false,
+  );
 }
 
 /**
@@ -135,10 +228,16 @@ export function encodeRouteNote(note: RouteNote): Buffer {
  * ```
  */
 export function encodeRectangle(rectangle: Rectangle): Buffer {
-  return finish(RectangleType, {
-    lo: pointOrSkip(rectangle.lo),
-    hi: pointOrSkip(rectangle.hi),
-  });
+  const { lo, hi } = rectangle;
+  const loSize = lo === null ? 0 : pointBodySize(lo);
+  const hiSize = hi === null ? 0 : pointBodySize(hi);
+  const buf = Buffer.allocUnsafe(
+    (lo === null ? 0 : 2 + loSize) + (hi === null ? 0 : 2 + hiSize),
+  );
+  let pos = 0;
+  if (lo !== null) pos = writePointField(buf, pos, 0x0a, lo, loSize);
+  if (hi !== null) writePointField(buf, pos, 0x12, hi, hiSize);
+  return buf;
 }
 
 /**
@@ -152,12 +251,125 @@ export function encodeRectangle(rectangle: Rectangle): Buffer {
  * ```
  */
 export function encodeRouteSummary(summary: RouteSummary): Buffer {
-  return finish(RouteSummaryType, {
-    pointCount: int32OrSkip(summary.pointCount),
-    featureCount: int32OrSkip(summary.featureCount),
-    distance: int32OrSkip(summary.distance),
-    elapsedTime: int32OrSkip(summary.elapsedTime),
-  });
+  const buf = Buffer.allocUnsafe(
+    int32FieldSize(summary.pointCount) + int32FieldSize(summary.featureCount) +
+      int32FieldSize(summary.distance) + int32FieldSize(summary.elapsedTime),
+  );
+  let pos = writeInt32Field(buf, 0, 0x08, summary.pointCount);
+  pos = writeInt32Field(buf, pos, 0x10, summary.featureCount);
+  pos = writeInt32Field(buf, pos, 0x18, summary.distance);
+  writeInt32Field(buf, pos, 0x20, summary.elapsedTime);
+  return buf;
+}
+
+// -------------------------------------------------------------- reading
+
+// The read position, shared by the readers below (one decode at a time:
+// decoding is synchronous), so that reading allocates nothing.
+let at = 0;
+
+function truncated(): never {
+  throw new RangeError("protobuf message is truncated");
+}
+
+/** Reads a varint; returns its low 32 bits as an int32. */
+function readVarint(buf: Uint8Array, end: number): number {
+  let b = buf[at++];
+  let value = b & 0x7f;
+  if (b >= 0x80) {
+    b = buf[at++];
+    value |= (b & 0x7f) << 7;
+    if (b >= 0x80) {
+      b = buf[at++];
+      value |= (b & 0x7f) << 14;
+      if (b >= 0x80) {
+        b = buf[at++];
+        value |= (b & 0x7f) << 21;
+        if (b >= 0x80) {
+          b = buf[at++];
+          value |= b << 28;
+          // Up to five more bytes of a 64-bit varint: beyond int32.
+          for (let i = 0; b >= 0x80 && i < 5; i++) b = buf[at++];
+          if (b >= 0x80) throw new RangeError("protobuf varint is too long");
+        }
+      }
+    }
+  }
+  if (at > end) truncated();
+  return value | 0;
+}
+
+function skipField(buf: Uint8Array, end: number, wireType: number): void {
+  switch (wireType) {
+    case VARINT:
+      readVarint(buf, end);
+      return;
+    case FIXED64:
+      at += 8;
+      break;
+    case LENGTH: {
+      // Read the length first: `at += readVarint()` would add to the old `at`.
+      const length = readVarint(buf, end) >>> 0;
+      at += length;
+      break;
+    }
+    case FIXED32:
+      at += 4;
+      break;
+    case START_GROUP:
+      for (;;) {
+        const tag = readVarint(buf, end);
+        if ((tag & 7) === END_GROUP) break;
+        skipField(buf, end, tag & 7);
+      }
+      return;
+    default:
+      throw new RangeError(`protobuf wire type ${wireType} is invalid`);
+  }
+  if (at > end) truncated();
+}
+
+function readPoint(buf: Uint8Array, end: number): Point {
+  let latitude = 0;
+  let longitude = 0;
+  while (at < end) {
+    const tag = readVarint(buf, end);
+    if (tag === 0x08) latitude = readVarint(buf, end);
+    else if (tag === 0x10) longitude = readVarint(buf, end);
+    else skipField(buf, end, tag & 7);
+  }
+  return { latitude, longitude };
+}
+
+/** Reads a length-delimited Point field's body. */
+function readPointField(buf: Uint8Array, end: number): Point {
+  const length = readVarint(buf, end) >>> 0;
+  const stop = at + length;
+  if (stop > end) truncated();
+  return readPoint(buf, stop);
+}
+
+function readString(buf: Uint8Array, end: number): string {
+  const length = readVarint(buf, end) >>> 0;
+  const stop = at + length;
+  if (stop > end) truncated();
+  let text = "";
+  if (length <= 32) {
+    // Short strings: ASCII directly, anything else through TextDecoder.
+    for (let i = at; i < stop; i++) {
+      const c = buf[i];
+      if (c >= 0x80) {
+        text = decoder.decode(buf.subarray(at, stop));
+        at = stop;
+        return text;
+      }
+      text += String.fromCharCode(c);
+    }
+  } else {
+    text = decoder.decode(buf.subarray(at, stop));
+  }
+  at = stop;
+  return text;
 }
 
 /**
@@ -170,7 +382,8 @@ export function encodeRouteSummary(summary: RouteSummary): Buffer {
  * ```
  */
 export function decodePoint(buf: Uint8Array): Point {
-  return plainPoint(decode(PointType, buf) as Point)!;
+  at = 0;
+  return readPoint(buf, buf.length);
 }
 
 /**
@@ -184,8 +397,17 @@ export function decodePoint(buf: Uint8Array): Point {
  * ```
  */
 export function decodeRectangle(buf: Uint8Array): Rectangle {
-  const { lo, hi } = decode(RectangleType, buf) as Rectangle;
-  return { lo: plainPoint(lo), hi: plainPoint(hi) };
+  const end = buf.length;
+  let lo: Point | null = null;
+  let hi: Point | null = null;
+  at = 0;
+  while (at < end) {
+    const tag = readVarint(buf, end);
+    if (tag === 0x0a) lo = readPointField(buf, end);
+    else if (tag === 0x12) hi = readPointField(buf, end);
+    else skipField(buf, end, tag & 7);
+  }
+  return { lo, hi };
 }
 
 /**
@@ -199,8 +421,17 @@ export function decodeRectangle(buf: Uint8Array): Rectangle {
  * ```
  */
 export function decodeRouteNote(buf: Uint8Array): RouteNote {
-  const { location, message } = decode(RouteNoteType, buf) as RouteNote;
-  return { location: plainPoint(location), message };
+  const end = buf.length;
+  let location: Point | null = null;
+  let message = "";
+  at = 0;
+  while (at < end) {
+    const tag = readVarint(buf, end);
+    if (tag === 0x0a) location = readPointField(buf, end);
+    else if (tag === 0x12) message = readString(buf, end);
+    else skipField(buf, end, tag & 7);
+  }
+  return { location, message };
 }
 
 /**
@@ -213,6 +444,15 @@ export function decodeRouteNote(buf: Uint8Array): RouteNote {
  * ```
  */
 export function decodeFeature(buf: Uint8Array): Feature {
-  const { name, location } = decode(FeatureType, buf) as Feature;
-  return { name, location: plainPoint(location) };
+  const end = buf.length;
+  let name = "";
+  let location: Point | null = null;
+  at = 0;
+  while (at < end) {
+    const tag = readVarint(buf, end);
+    if (tag === 0x0a) name = readString(buf, end);
+    else if (tag === 0x12) location = readPointField(buf, end);
+    else skipField(buf, end, tag & 7);
+  }
+  return { name, location };
 }
