@@ -2,10 +2,17 @@
  * `deno bench` microbenchmarks for lib/'s hot paths, each against the naive
  * version the reference servers use: exact-point lookup, rectangle query,
  * distance and message encoding/decoding, on a 100,000-feature database.
+ * The codec rows also time protobufjs's generated codecs called directly
+ * (no proto-loader `fromObject`/`toObject`): what lib/wire.ts is kept
+ * against (BENCHMARKS.md).
  *
  * @module
  */
 import type { Buffer } from "node:buffer";
+import protobuf from "protobufjs";
+import descriptor from "../lib/gen/route_guide.descriptor.json" with {
+  type: "json",
+};
 import { FeatureDatabase } from "../lib/features.ts";
 import { distance, distanceE7 } from "../lib/geo.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
@@ -92,6 +99,10 @@ Deno.bench("distance: distanceE7 on numbers", { group: "distance" }, () => {
 const protoFeature = routeGuideServiceDefinition.GetFeature;
 const protoNote = routeGuideServiceDefinition.RouteChat;
 const encodeCached = cachedEncoder(encodeFeature);
+const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
+const PointType = root.lookupType("routeguide.Point");
+const FeatureType = root.lookupType("routeguide.Feature");
+const NoteType = root.lookupType("routeguide.RouteNote");
 let k = 0;
 Deno.bench(
   "encode Feature: proto-loader",
@@ -102,6 +113,11 @@ Deno.bench(
 );
 Deno.bench("encode Feature: lib/wire.ts", { group: "encode" }, () => {
   encodeFeature(stored[k++ % 1000]);
+});
+Deno.bench("encode Feature: protobufjs Type.encode directly", {
+  group: "encode",
+}, () => {
+  FeatureType.encode(stored[k++ % 1000]).finish();
 });
 Deno.bench("encode Feature: cached bytes of a stored feature", {
   group: "encode",
@@ -123,6 +139,11 @@ Deno.bench("decode Point: proto-loader", {
 Deno.bench("decode Point: lib/wire.ts", { group: "decode point" }, () => {
   decodePoint(pointBytes[k++ % 1000]);
 });
+Deno.bench("decode Point: protobufjs Type.decode directly", {
+  group: "decode point",
+}, () => {
+  PointType.decode(pointBytes[k++ % 1000]);
+});
 Deno.bench("RouteNote round trip: proto-loader", {
   group: "note",
   baseline: true,
@@ -131,4 +152,9 @@ Deno.bench("RouteNote round trip: proto-loader", {
 });
 Deno.bench("RouteNote round trip: lib/wire.ts", { group: "note" }, () => {
   encodeRouteNote(decodeRouteNote(noteBytes));
+});
+Deno.bench("RouteNote round trip: protobufjs Type.decode + encode directly", {
+  group: "note",
+}, () => {
+  NoteType.encode(NoteType.decode(noteBytes)).finish();
 });
