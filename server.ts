@@ -318,6 +318,7 @@ if (workers > 1 && !isWorker) {
     logger.info(`${signal}: shutting down ${workers} workers`);
     await running.close(graceSeconds * 1000 + 5_000);
     logger.info("RouteGuide server stopped");
+    logger.flush?.(); // the logger batches stdout writes
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
@@ -391,6 +392,7 @@ async function shutdown(signal: string): Promise<void> {
   await running.close(graceSeconds * 1000);
   await notes.close();
   logger.info("RouteGuide server stopped");
+  logger.flush?.(); // the logger batches stdout writes
   Deno.exit(0);
 }
 Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));

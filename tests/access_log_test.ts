@@ -207,3 +207,32 @@ Deno.test("the server CLI logs start-up, calls and shutdown in the chosen format
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the server CLI writes every access-log line held in its buffer before it exits on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = `${dir}/db.json`;
+  await Deno.writeTextFile(
+    db,
+    JSON.stringify([{ name: "Here", location: here }]),
+  );
+  try {
+    const server = await spawnServer(["--db", db]);
+    const client = new RouteGuideClient(server.address);
+    // Fewer lines than fill a batch: they are still held when SIGTERM comes.
+    const calls = 20;
+    await Promise.all(
+      Array.from({ length: calls }, () => client.getFeature(here)),
+    );
+    client.close();
+    server.child.kill("SIGTERM");
+    assert.equal((await server.child.status).code, 0);
+    const lines = (await server.output()).split("\n");
+    assert.equal(
+      lines.filter((line) => / INFO call method=/.test(line)).length,
+      calls,
+    );
+    assert.ok(lines.some((line) => line.endsWith("RouteGuide server stopped")));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
