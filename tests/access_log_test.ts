@@ -216,7 +216,7 @@ Deno.test("the server CLI writes every access-log line held in its buffer before
     JSON.stringify([{ name: "Here", location: here }]),
   );
   try {
-    const server = await spawnServer(["--db", db]);
+    const server = await startServerProcess(["--db", db]);
     const client = new RouteGuideClient(server.address);
     // Fewer lines than fill a batch: they are still held when SIGTERM comes.
     const calls = 20;
@@ -224,9 +224,9 @@ Deno.test("the server CLI writes every access-log line held in its buffer before
       Array.from({ length: calls }, () => client.getFeature(here)),
     );
     client.close();
-    server.child.kill("SIGTERM");
-    assert.equal((await server.child.status).code, 0);
-    const lines = (await server.output()).split("\n");
+    const { code, output } = await server.stop();
+    assert.equal(code, 0);
+    const lines = output.split("\n");
     assert.equal(
       lines.filter((line) => / INFO call method=/.test(line)).length,
       calls,
