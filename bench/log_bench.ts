@@ -1,10 +1,10 @@
 /**
- * `deno task bench:log`: the cost of one access-log line (the access log is
+ * `deno bench -P=bench bench/log_bench.ts` (part of `deno task bench`): the cost of one access-log line (the access log is
  * on every call's path), text and JSON, formatting only (lines go to a
  * function that keeps their length, not to a file descriptor), and of a
  * line dropped by the level.
  *
- * Usage: deno task bench:log
+ * Usage: deno bench -P=bench bench/log_bench.ts
  *
  * @module
  */
