@@ -16,7 +16,7 @@ import { accessLogInterceptor } from "../lib/access_log.ts";
 import { createLogger } from "../lib/log.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
-import { bindLoopback, startServerProcess } from "./helpers.ts";
+import { bindLoopback, startServerProcess, writeDbFile } from "./helpers.ts";
 import { capturingLogger, runCli, WORLD } from "./_prod_helpers.ts";
 
 const here = { latitude: 1, longitude: 2 };
@@ -171,12 +171,7 @@ Deno.test("text lines read TIME LEVEL message key=value, quoting what needs it",
 });
 
 Deno.test("the server CLI logs start-up, calls and shutdown in the chosen format", async () => {
-  const dir = await Deno.makeTempDir();
-  const db = `${dir}/db.json`;
-  await Deno.writeTextFile(
-    db,
-    JSON.stringify([{ name: "Here", location: here }]),
-  );
+  const db = await writeDbFile([{ name: "Here", location: here }]);
   try {
     const server = await startServerProcess([
       "--db",
@@ -204,17 +199,12 @@ Deno.test("the server CLI logs start-up, calls and shutdown in the chosen format
       "routeguide server: --log-format must be one of text, json, got 'xml'\n",
     );
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(db);
   }
 });
 
 Deno.test("the server CLI writes every access-log line held in its buffer before it exits on SIGTERM", async () => {
-  const dir = await Deno.makeTempDir();
-  const db = `${dir}/db.json`;
-  await Deno.writeTextFile(
-    db,
-    JSON.stringify([{ name: "Here", location: here }]),
-  );
+  const db = await writeDbFile([{ name: "Here", location: here }]);
   try {
     const server = await startServerProcess(["--db", db]);
     const client = new RouteGuideClient(server.address);
@@ -233,6 +223,6 @@ Deno.test("the server CLI writes every access-log line held in its buffer before
     );
     assert.ok(lines.some((line) => line.endsWith("RouteGuide server stopped")));
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(db);
   }
 });

@@ -6,6 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
+import { mulberry32 } from "./helpers.ts";
 import {
   createRouteGuide,
   FeatureDatabase,
@@ -22,17 +23,7 @@ import {
 } from "../lib/grpc_adapter.ts";
 import type { RecordRouteFastPath, RouteChatFastPath } from "../lib/service.ts";
 
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const next = random(7);
+const next = mulberry32(7);
 const grid = (): Point => ({
   latitude: Math.floor(next() * 20) * 1_000_000,
   longitude: Math.floor(next() * 20) * 1_000_000,

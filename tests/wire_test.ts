@@ -5,6 +5,7 @@
  * wire format.
  */
 import assert from "node:assert/strict";
+import { mulberry32 } from "./helpers.ts";
 import { Buffer } from "node:buffer";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { cachedEncoder } from "../lib/grpc_adapter.ts";
@@ -37,17 +38,7 @@ const proto = {
   decodeSummary: (b: Buffer) => RecordRoute.responseDeserialize(b),
 };
 
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const next = random(42);
+const next = mulberry32(42);
 const int32 = () => {
   const r = next();
   // Zeros, small, negative and extreme values all show up.
