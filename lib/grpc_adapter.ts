@@ -71,6 +71,10 @@ export function cachedEncoder<T extends object>(
   };
 }
 
+// One cache for both methods: a stored feature is encoded once whether
+// GetFeature or ListFeatures sends it.
+const encodeStoredFeature = cachedEncoder(encodeFeature);
+
 const serializers: Record<
   string,
   Pick<
@@ -80,11 +84,11 @@ const serializers: Record<
 > = {
   GetFeature: {
     requestDeserialize: decodePoint,
-    responseSerialize: cachedEncoder(encodeFeature),
+    responseSerialize: encodeStoredFeature,
   },
   ListFeatures: {
     requestDeserialize: decodeRectangle,
-    responseSerialize: cachedEncoder(encodeFeature),
+    responseSerialize: encodeStoredFeature,
   },
   RecordRoute: {
     requestDeserialize: decodePoint,
