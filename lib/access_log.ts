@@ -4,7 +4,7 @@
  *
  * @module
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { Status, statusName } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
@@ -16,10 +16,118 @@ const SERVER_FAULTS: ReadonlySet<number> = new Set([
   Status.UNIMPLEMENTED,
 ]);
 
-function deadlinePassed(call: grpc.ServerInterceptingCallInterface): boolean {
-  const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-  return Number.isFinite(ms) && ms <= Date.now();
+type Call = grpc.ServerInterceptingCallInterface;
+type Listener = Parameters<Call["start"]>[0];
+type ConnectionInfo = ReturnType<Call["getConnectionInfo"]>;
+
+/**
+ * One call, passed through to the next with counts taken on the way.
+ *
+ * Not grpc-js's `ServerInterceptingCall` with builders: that wraps every
+ * step of every call in closures and a metadata state machine, measured at
+ * about 20 us of a 130 us GetFeature. This class is its own listener and
+ * forwards each step as it comes, so a call costs one object.
+ */
+class LoggedCall implements Call, Listener {
+  readonly #next: Call;
+  readonly #method: string;
+  readonly #logger: Logger;
+  readonly #start = performance.now();
+  // Taken now: grpc-js reads the address once, when the call starts, so
+  // it is still known after the connection is gone.
+  readonly #connection: ConnectionInfo;
+  #listener: Listener | undefined;
+  #received = 0;
+  #sent = 0;
+  #logged = false;
+
+  constructor(method: string, next: Call, logger: Logger) {
+    this.#method = method;
+    this.#next = next;
+    this.#logger = logger;
+    this.#connection = next.getConnectionInfo();
+  }
+
+  #finish(code: number, details?: string): void {
+    if (this.#logged) return;
+    this.#logged = true;
+    const { remoteAddress, remotePort } = this.#connection;
+    const fields = {
+      method: this.#method,
+      peer: remoteAddress === undefined
+        ? "unknown"
+        : remotePort
+        ? `${remoteAddress}:${remotePort}`
+        : remoteAddress,
+      code: statusName(code),
+      ms: Math.round((performance.now() - this.#start) * 10) / 10,
+      in: this.#received,
+      out: this.#sent,
+      details: code === Status.OK ? undefined : details,
+    };
+    if (SERVER_FAULTS.has(code)) this.#logger.error("call", fields);
+    else this.#logger.info("call", fields);
+  }
+
+  // The listener side: what the client sends, on its way to the handler.
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    this.#listener!.onReceiveMetadata(metadata);
+  }
+  onReceiveMessage(message: unknown): void {
+    this.#received++;
+    this.#listener!.onReceiveMessage(message);
+  }
+  onReceiveHalfClose(): void {
+    this.#listener!.onReceiveHalfClose();
+  }
+  onCancel(): void {
+    // A call that ends because its client went away or its deadline
+    // passed never sends a status.
+    const deadline = this.#next.getDeadline();
+    const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+    if (Number.isFinite(ms) && ms <= Date.now()) {
+      this.#finish(Status.DEADLINE_EXCEEDED, "deadline exceeded");
+    } else this.#finish(Status.CANCELLED, "cancelled by the client");
+    this.#listener!.onCancel();
+  }
+
+  // The call side: what the handler sends, on its way to the client.
+  start(listener: Listener): void {
+    this.#listener = listener;
+    this.#next.start(this);
+  }
+  sendMetadata(metadata: grpc.Metadata): void {
+    this.#next.sendMetadata(metadata);
+  }
+  sendMessage(message: unknown, callback: () => void): void {
+    this.#sent++;
+    this.#next.sendMessage(message, callback);
+  }
+  sendStatus(status: Parameters<Call["sendStatus"]>[0]): void {
+    this.#finish(status.code, status.details);
+    this.#next.sendStatus(status);
+  }
+  startRead(): void {
+    this.#next.startRead();
+  }
+  getPeer(): string {
+    return this.#next.getPeer();
+  }
+  getDeadline(): grpc.Deadline {
+    return this.#next.getDeadline();
+  }
+  getHost(): string {
+    return this.#next.getHost();
+  }
+  getAuthContext(): ReturnType<Call["getAuthContext"]> {
+    return this.#next.getAuthContext();
+  }
+  getConnectionInfo(): ConnectionInfo {
+    return this.#connection;
+  }
+  getMetricsRecorder(): ReturnType<Call["getMetricsRecorder"]> {
+    return this.#next.getMetricsRecorder();
+  }
 }
 
 /**
@@ -41,50 +149,10 @@ function deadlinePassed(call: grpc.ServerInterceptingCallInterface): boolean {
  * ```
  */
 export function accessLogInterceptor(logger: Logger): grpc.ServerInterceptor {
-  return (method, call) => {
-    const start = performance.now();
-    // Now: once the connection is gone, grpc-js only knows "unknown".
-    const peer = call.getPeer();
-    let received = 0;
-    let sent = 0;
-    let logged = false;
-    const finish = (code: number, details?: string) => {
-      if (logged) return;
-      logged = true;
-      const fields = {
-        method: method.path,
-        peer,
-        code: statusName(code),
-        ms: Math.round((performance.now() - start) * 10) / 10,
-        in: received,
-        out: sent,
-        details: code === Status.OK ? undefined : details,
-      };
-      if (SERVER_FAULTS.has(code)) logger.error("call", fields);
-      else logger.info("call", fields);
-    };
-    const listener = new grpc.ServerListenerBuilder()
-      .withOnReceiveMessage((message, next) => {
-        received++;
-        next(message);
-      })
-      .withOnCancel(() =>
-        deadlinePassed(call)
-          ? finish(Status.DEADLINE_EXCEEDED, "deadline exceeded")
-          : finish(Status.CANCELLED, "cancelled by the client")
-      )
-      .build();
-    const responder = new grpc.ResponderBuilder()
-      .withStart((next) => next(listener))
-      .withSendMessage((message, next) => {
-        sent++;
-        next(message);
-      })
-      .withSendStatus((status, next) => {
-        finish(status.code, status.details);
-        next(status);
-      })
-      .build();
-    return new grpc.ServerInterceptingCall(call, responder);
-  };
+  // grpc-js chains any ServerInterceptingCallInterface; its type names the
+  // class only.
+  return (method, call) =>
+    new LoggedCall(method.path, call, logger) as unknown as ReturnType<
+      grpc.ServerInterceptor
+    >;
 }
