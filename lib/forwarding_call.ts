@@ -1,0 +1,109 @@
+/**
+ * A base for light grpc-js server interceptors: a call that passes every
+ * step through to the next call in the chain, for subclasses to override
+ * the steps they watch or change.
+ *
+ * grpc-js's own `ServerInterceptingCall` with its builders wraps every step
+ * of every call in closures and a metadata state machine (measured at about
+ * 9 us of a 110 us GetFeature); a subclass of this one costs one object per
+ * call.
+ *
+ * @module
+ */
+import type * as grpc from "@grpc/grpc-js";
+
+/** The call interface grpc-js chains server interceptors over. */
+export type ServerCall = grpc.ServerInterceptingCallInterface;
+/** What a call reports inbound events to. */
+export type ServerCallListener = Parameters<ServerCall["start"]>[0];
+/** A call's status as sent. */
+export type ServerCallStatus = Parameters<ServerCall["sendStatus"]>[0];
+
+/**
+ * Passes every step of a server call through to `next`.
+ *
+ * @example
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * import { asInterceptedCall, ForwardingCall } from "./forwarding_call.ts";
+ * class Counted extends ForwardingCall {
+ *   sent = 0;
+ *   override sendMessage(message: unknown, callback: () => void): void {
+ *     this.sent++;
+ *     super.sendMessage(message, callback);
+ *   }
+ * }
+ * const counting: grpc.ServerInterceptor = (_method, call) => asInterceptedCall(new Counted(call));
+ * ```
+ */
+export class ForwardingCall implements ServerCall {
+  /** The next call in the chain, towards the transport. */
+  protected readonly next: ServerCall;
+
+  /** Wraps `next`. */
+  constructor(next: ServerCall) {
+    this.next = next;
+  }
+
+  /** Starts the call; `listener` gets what the client sends. */
+  start(listener: ServerCallListener): void {
+    this.next.start(listener);
+  }
+  /** Sends response metadata. */
+  sendMetadata(metadata: grpc.Metadata): void {
+    this.next.sendMetadata(metadata);
+  }
+  /** Sends a response; `callback` runs when the next may be sent. */
+  sendMessage(message: unknown, callback: () => void): void {
+    this.next.sendMessage(message, callback);
+  }
+  /** Ends the call with a status. */
+  sendStatus(status: ServerCallStatus): void {
+    this.next.sendStatus(status);
+  }
+  /** Asks for one more request message. */
+  startRead(): void {
+    this.next.startRead();
+  }
+  /** The client's address, or "unknown". */
+  getPeer(): string {
+    return this.next.getPeer();
+  }
+  /** The client's deadline (Infinity when none). */
+  getDeadline(): grpc.Deadline {
+    return this.next.getDeadline();
+  }
+  /** The `:authority` the client asked for. */
+  getHost(): string {
+    return this.next.getHost();
+  }
+  /** The connection's authentication context. */
+  getAuthContext(): ReturnType<ServerCall["getAuthContext"]> {
+    return this.next.getAuthContext();
+  }
+  /** Addresses of the call's connection. */
+  getConnectionInfo(): ReturnType<ServerCall["getConnectionInfo"]> {
+    return this.next.getConnectionInfo();
+  }
+  /** The call's metrics recorder. */
+  getMetricsRecorder(): ReturnType<ServerCall["getMetricsRecorder"]> {
+    return this.next.getMetricsRecorder();
+  }
+}
+
+/**
+ * The type a `grpc.ServerInterceptor` must return. grpc-js chains any
+ * implementation of its call interface, but the interceptor type names its
+ * own class only.
+ *
+ * @example
+ * ```ts ignore
+ * const passThrough: grpc.ServerInterceptor = (_method, call) =>
+ *   asInterceptedCall(new ForwardingCall(call));
+ * ```
+ */
+export function asInterceptedCall(
+  call: ServerCall,
+): ReturnType<grpc.ServerInterceptor> {
+  return call as ReturnType<grpc.ServerInterceptor>;
+}
