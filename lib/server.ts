@@ -24,6 +24,7 @@ import {
 import type { Logger } from "./log.ts";
 import { addReflectionService } from "./reflection.ts";
 import { serverCredentials, type ServerTls } from "./credentials.ts";
+import { writeAheadInterceptor } from "./write_ahead.ts";
 
 /**
  * Default grace period for calls in flight at shutdown, in milliseconds.
@@ -133,8 +134,10 @@ export async function startServer(
     }),
     limits.maxConcurrentChats,
   );
-  // The access log goes first so that it sees statuses the others send.
-  const interceptors: grpc.ServerInterceptor[] = [];
+  // grpc-js wraps the transport's call in the first interceptor first.
+  // Write-ahead goes next to the transport, where messages are written; the
+  // access log next, so that it sees statuses the others send.
+  const interceptors: grpc.ServerInterceptor[] = [writeAheadInterceptor()];
   if (options.logger) interceptors.push(accessLogInterceptor(options.logger));
   if (options.token !== undefined) {
     interceptors.push(bearerTokenInterceptor(options.token));
