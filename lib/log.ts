@@ -1,6 +1,6 @@
 /**
- * Structured logging on pino: one line per event, as text or JSON, filtered
- * by level. Lines for stdout are buffered and written in batches (one
+ * Structured logging: one line per event, as text or JSON (on pino),
+ * filtered by level. Lines for stdout are buffered and written in batches (one
  * synchronous write per 4 KiB or per 50 ms, and at exit), because one write
  * per line cost the access log more than the call it logs; `flush()` writes
  * what is held, for a process about to `Deno.exit`.
@@ -128,34 +128,49 @@ function textValue(value: unknown): string {
   return BARE.test(text) ? text : JSON.stringify(text);
 }
 
+/** Level thresholds, as pino numbers them. */
+const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = {
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+};
+
 /**
- * A pino destination that writes `TIME LEVEL message key=value ...` from
- * the record pino sets on it as metadata (`lastLevel`, `lastMsg`,
- * `lastObj`), so that text lines need no parsing of pino's JSON.
+ * Text lines, `TIME LEVEL message key=value ...`, formatted straight from
+ * the fields. Not through pino: pino builds a JSON line for every record
+ * whatever its destination, which made a text access-log line cost
+ * about 3.5 us more per call (measured on GetFeature).
  */
-class TextDestination {
-  readonly [pino.symbols.needsMetadataGsym] = true;
-  lastLevel = 0;
-  lastMsg = "";
-  lastObj: Record<string, unknown> = {};
-  #write: (line: string) => void;
-  #now: () => Date;
-
-  constructor(write: (line: string) => void, now: () => Date) {
-    this.#write = write;
-    this.#now = now;
-  }
-
-  write(_json: string): void {
-    let line = `${this.#now().toISOString()} ${
-      pino.levels.labels[this.lastLevel].toUpperCase()
-    } ${this.lastMsg}`;
-    for (const key in this.lastObj) {
-      const value = this.lastObj[key];
-      if (value !== undefined) line += ` ${key}=${textValue(value)}`;
+function textLogger(
+  level: LogLevel,
+  write: (line: string) => void,
+  now: () => Date,
+): Logger {
+  const min = LEVEL_VALUES[level];
+  const line = (label: string, message: string, fields?: LogFields) => {
+    let text = `${now().toISOString()} ${label} ${message}`;
+    for (const key in fields) {
+      const value = fields[key];
+      if (value === undefined) continue;
+      text += typeof value === "number"
+        ? ` ${key}=${value}`
+        : ` ${key}=${textValue(value)}`;
     }
-    this.#write(line);
-  }
+    write(text);
+  };
+  return {
+    debug: (message, fields) => {
+      if (min <= LEVEL_VALUES.debug) line("DEBUG", message, fields);
+    },
+    info: (message, fields) => {
+      if (min <= LEVEL_VALUES.info) line("INFO", message, fields);
+    },
+    warn: (message, fields) => {
+      if (min <= LEVEL_VALUES.warn) line("WARN", message, fields);
+    },
+    error: (message, fields) => line("ERROR", message, fields),
+  };
 }
 
 /** Bytes held before a write; a GetFeature access-log line is ~110. */
@@ -227,25 +242,27 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   // logged just before Deno.exit could still be in flight.
   const stdout = write ? undefined : new BatchedStdout();
   const level = options.level ?? "info";
-  const logger = options.format === "json"
-    ? pino(
-      {
+  if (options.format !== "json") {
+    return {
+      ...textLogger(
         level,
-        base: null,
-        timestamp: now
-          ? () => `,"time":"${now().toISOString()}"`
-          : pino.stdTimeFunctions.isoTime,
-        formatters: { level: (label) => ({ level: label }) },
-      },
-      write ? { write: (json) => write(json.slice(0, -1)) } : stdout!,
-    )
-    : pino(
-      { level, base: null, timestamp: false },
-      new TextDestination(
         write ?? ((line) => stdout!.write(`${line}\n`)),
         now ?? (() => new Date()),
       ),
-    );
+      flush: () => stdout?.flush(),
+    };
+  }
+  const logger = pino(
+    {
+      level,
+      base: null,
+      timestamp: now
+        ? () => `,"time":"${now().toISOString()}"`
+        : pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    write ? { write: (json) => write(json.slice(0, -1)) } : stdout!,
+  );
   return {
     debug: (message, fields) => logger.debug(fields, message),
     info: (message, fields) => logger.info(fields, message),
