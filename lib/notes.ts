@@ -24,7 +24,8 @@ export interface NoteBoard {
   /**
    * Optional: {@link exchange} without a promise, for boards that answer
    * synchronously (in-process ones); RouteChat then costs no promise per
-   * note.
+   * note. The board may keep `note` itself rather than a copy: pass a note
+   * that nobody changes afterwards (RouteChat passes each decoded note).
    */
   exchangeSync?(note: RouteNote): readonly RouteNote[];
   /** Releases connections; the board is unusable afterwards. */
@@ -101,7 +102,7 @@ export class MemoryNoteBoard implements NoteBoard {
   readonly #maxLocations: number;
   // Map iteration order is insertion order: re-inserting on use keeps the
   // least recently used location first.
-  readonly #locations = new Map<string, RouteNote[]>();
+  readonly #locations = new Map<string, RouteNote | RouteNote[]>();
   // The key inserted last: using it again needs no re-insertion.
   #newest: string | undefined;
   // Walks the map in insertion order, from one eviction to the next. A
@@ -128,29 +129,50 @@ export class MemoryNoteBoard implements NoteBoard {
     return this.#locations.size;
   }
 
-  /** Earlier notes at the location, oldest first; then stores the note. */
+  /** Earlier notes at the location, oldest first; then stores a copy of the note. */
   exchange(note: RouteNote): Promise<readonly RouteNote[]> {
-    return Promise.resolve(this.exchangeSync(note));
+    const { latitude, longitude } = note.location!;
+    return Promise.resolve(
+      this.exchangeSync({
+        location: { latitude, longitude },
+        message: note.message,
+      }),
+    );
   }
 
-  /** The synchronous form of {@link exchange}. */
+  /**
+   * The synchronous form of {@link exchange}; keeps `note` itself, not a
+   * copy (see {@link NoteBoard.exchangeSync}).
+   */
   exchangeSync(note: RouteNote): readonly RouteNote[] {
     const { latitude, longitude } = note.location!;
     const key = `${latitude},${longitude}`;
     const earlier = this.#locations.get(key);
-    const stored = { location: { latitude, longitude }, message: note.message };
     if (earlier === undefined) {
       if (this.#locations.size >= this.#maxLocations) this.#evict();
-      this.#locations.set(key, [stored]);
+      // A location's first note is kept alone, not in an array, and notes
+      // are kept as passed, not copied: most locations hold one or two
+      // notes, and each object kept costs the garbage collector a copy or
+      // two before it settles (RouteChat 5.5 -> 4.9 us of CPU per note).
+      this.#locations.set(key, note);
       this.#newest = key;
       return NONE;
     }
-    const previous = earlier.slice();
-    earlier.push(stored);
-    if (earlier.length > this.#notesPerLocation) earlier.shift();
+    let previous: readonly RouteNote[];
+    let kept: RouteNote | RouteNote[];
+    if (Array.isArray(earlier)) {
+      previous = earlier.slice();
+      earlier.push(note);
+      if (earlier.length > this.#notesPerLocation) earlier.shift();
+      kept = earlier;
+    } else {
+      previous = [earlier];
+      kept = this.#notesPerLocation === 1 ? note : [earlier, note];
+      this.#locations.set(key, kept);
+    }
     if (key !== this.#newest) {
       this.#locations.delete(key);
-      this.#locations.set(key, earlier);
+      this.#locations.set(key, kept);
       this.#newest = key;
     }
     return previous;
