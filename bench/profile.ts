@@ -113,7 +113,10 @@ function layer({ functionName, url }: ProfileNode["callFrame"]): string {
   if (functionName === "(garbage collector)") return "GC";
   if (functionName === "(idle)") return "idle";
   if (url.includes("@grpc/grpc-js")) return "grpc-js";
-  if (url.includes("/lib/") || url.includes("kdbush")) {
+  // Our lib/, not an npm package's (pino's lib/tools.js, say).
+  const ours = url.startsWith("file://") && !url.includes("/npm/") &&
+    !url.includes("node_modules");
+  if ((ours && url.includes("/lib/")) || url.includes("kdbush")) {
     return "routeguide (handlers, codec, index, notes)";
   }
   if (/ext:deno_node\/.*http2|node:http2|internal\/http2/.test(url)) {
