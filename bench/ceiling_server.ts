@@ -4,8 +4,9 @@
  * bytes), every stored feature encoded once at load, requests decoded by
  * hand, notes kept as the bytes they arrived in, no validation, no bounds,
  * no logging, and streamed answers written ahead (lib/write_ahead.ts: a
- * grpc-js interceptor, so within what grpc-js allows). It answers correctly, so that the load
- * generator measures the same work as on the other servers.
+ * grpc-js interceptor, so within what grpc-js allows). It answers
+ * correctly, so that the load generator measures the same work as on the
+ * other servers.
  *
  * Usage: deno run -P=bench bench/ceiling_server.ts --db FILE
  * Prints "listening on PORT" once bound to 127.0.0.1.

@@ -168,13 +168,15 @@ export class MemoryNoteBoard implements NoteBoard {
     } else {
       previous = [earlier];
       kept = this.#notesPerLocation === 1 ? note : [earlier, note];
-      this.#locations.set(key, kept);
     }
-    if (key !== this.#newest) {
+    // Moving the location to the most recently used end is a delete and a
+    // set; the newest location needs neither.
+    const moved = key !== this.#newest;
+    if (moved) {
       this.#locations.delete(key);
-      this.#locations.set(key, kept);
       this.#newest = key;
     }
+    if (moved || kept !== earlier) this.#locations.set(key, kept);
     return previous;
   }
 
