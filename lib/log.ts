@@ -128,14 +128,6 @@ function textValue(value: unknown): string {
   return BARE.test(text) ? text : JSON.stringify(text);
 }
 
-/** Level thresholds, as pino numbers them. */
-const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = {
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-};
-
 /**
  * Text lines, `TIME LEVEL message key=value ...`, formatted straight from
  * the fields. Not through pino: pino builds a JSON line for every record
@@ -147,29 +139,28 @@ function textLogger(
   write: (line: string) => void,
   now: () => Date,
 ): Logger {
-  const min = LEVEL_VALUES[level];
-  const line = (label: string, message: string, fields?: LogFields) => {
-    let text = `${now().toISOString()} ${label} ${message}`;
-    for (const key in fields) {
-      const value = fields[key];
-      if (value === undefined) continue;
-      text += typeof value === "number"
-        ? ` ${key}=${value}`
-        : ` ${key}=${textValue(value)}`;
-    }
-    write(text);
+  // pino's numbers for the levels, so that both formats filter alike.
+  const { values } = pino.levels;
+  const at = (name: LogLevel): Logger["info"] => {
+    if (values[name] < values[level]) return () => {};
+    const label = name.toUpperCase();
+    return (message, fields) => {
+      let text = `${now().toISOString()} ${label} ${message}`;
+      for (const key in fields) {
+        const value = fields[key];
+        if (value === undefined) continue;
+        text += typeof value === "number"
+          ? ` ${key}=${value}`
+          : ` ${key}=${textValue(value)}`;
+      }
+      write(text);
+    };
   };
   return {
-    debug: (message, fields) => {
-      if (min <= LEVEL_VALUES.debug) line("DEBUG", message, fields);
-    },
-    info: (message, fields) => {
-      if (min <= LEVEL_VALUES.info) line("INFO", message, fields);
-    },
-    warn: (message, fields) => {
-      if (min <= LEVEL_VALUES.warn) line("WARN", message, fields);
-    },
-    error: (message, fields) => line("ERROR", message, fields),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
   };
 }
 

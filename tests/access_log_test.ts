@@ -158,15 +158,18 @@ Deno.test("text lines read TIME LEVEL message key=value, quoting what needs it",
     write: (line) => lines.push(line),
     now: () => new Date(0),
   });
-  logger.info("dropped");
+  logger.debug("dropped");
+  logger.info("dropped too");
   logger.warn("call", {
     method: "/a/B",
     details: 'say "hi"',
     n: 2,
     skipped: undefined,
   });
+  logger.error("failed");
   assert.deepEqual(lines, [
     '1970-01-01T00:00:00.000Z WARN call method=/a/B details="say \\"hi\\"" n=2',
+    "1970-01-01T00:00:00.000Z ERROR failed",
   ]);
 });
 
