@@ -9,6 +9,12 @@
 import * as grpc from "@grpc/grpc-js";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Status } from "./errors.ts";
+import {
+  asInterceptedCall,
+  ForwardingCall,
+  type ServerCall,
+  type ServerCallListener,
+} from "./forwarding_call.ts";
 
 /**
  * Environment variable that holds the shared token.
@@ -118,25 +124,54 @@ export function bearerTokenInterceptor(
     const match = /^bearer +(\S+)$/i.exec(String(values[0]));
     return match !== null && timingSafeEqual(digest(match[1]), expected);
   };
-  return (method, call) => {
-    if (isOpen(method.path)) return new grpc.ServerInterceptingCall(call);
-    const listener = new grpc.ServerListenerBuilder()
-      .withOnReceiveMetadata((metadata, next) => {
-        if (authorized(metadata)) {
-          next(metadata);
-        } else {
-          call.sendStatus({
-            code: Status.UNAUTHENTICATED,
-            details: "missing or wrong bearer token in authorization metadata",
-          });
-        }
-      })
-      .build();
-    return new grpc.ServerInterceptingCall(
-      call,
-      new grpc.ResponderBuilder().withStart((next) => next(listener)).build(),
+  return (method, call) =>
+    asInterceptedCall(
+      isOpen(method.path) ? call : new AuthorizedCall(call, authorized),
     );
-  };
+}
+
+/**
+ * A call that reaches its handler only if its metadata passes `authorized`;
+ * otherwise it ends with UNAUTHENTICATED and nothing more the client sends
+ * is passed on.
+ */
+class AuthorizedCall extends ForwardingCall implements ServerCallListener {
+  readonly #authorized: (metadata: grpc.Metadata) => boolean;
+  #listener: ServerCallListener | undefined;
+  #rejected = false;
+
+  constructor(
+    next: ServerCall,
+    authorized: (metadata: grpc.Metadata) => boolean,
+  ) {
+    super(next);
+    this.#authorized = authorized;
+  }
+
+  override start(listener: ServerCallListener): void {
+    this.#listener = listener;
+    this.next.start(this);
+  }
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    if (this.#authorized(metadata)) {
+      this.#listener!.onReceiveMetadata(metadata);
+      return;
+    }
+    this.#rejected = true;
+    this.next.sendStatus({
+      code: Status.UNAUTHENTICATED,
+      details: "missing or wrong bearer token in authorization metadata",
+    });
+  }
+  onReceiveMessage(message: unknown): void {
+    if (!this.#rejected) this.#listener!.onReceiveMessage(message);
+  }
+  onReceiveHalfClose(): void {
+    if (!this.#rejected) this.#listener!.onReceiveHalfClose();
+  }
+  onCancel(): void {
+    this.#listener!.onCancel();
+  }
 }
 
 /**

@@ -73,6 +73,13 @@ Deno.test("with a token set, every RouteGuide call needs it", async () => {
   try {
     assert.equal((await client.getFeature(here)).name, "Here");
     assert.equal((await Array.fromAsync(client.listFeatures(WORLD))).length, 1);
+    // The refused RouteChat calls' notes never reached the note board.
+    assert.deepEqual(
+      await Array.fromAsync(
+        client.routeChat([{ location: here, message: "first" }]),
+      ),
+      [],
+    );
   } finally {
     client.close();
   }
