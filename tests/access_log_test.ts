@@ -16,7 +16,12 @@ import { accessLogInterceptor } from "../lib/access_log.ts";
 import { createLogger } from "../lib/log.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
-import { bindLoopback, startServerProcess, writeDbFile } from "./helpers.ts";
+import {
+  bindLoopback,
+  REPO_ROOT,
+  startServerProcess,
+  writeDbFile,
+} from "./helpers.ts";
 import { capturingLogger, runCli, WORLD } from "./_prod_helpers.ts";
 
 const here = { latitude: 1, longitude: 2 };
@@ -227,5 +232,39 @@ Deno.test("the server CLI writes every access-log line held in its buffer before
     assert.ok(lines.some((line) => line.endsWith("RouteGuide server stopped")));
   } finally {
     await Deno.remove(db);
+  }
+});
+
+Deno.test("lines batched for stdout come out whole and in order, a line longer than a batch and non-ASCII text included", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/log_lines.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { createLogger } from "${REPO_ROOT}lib/log.ts";
+const log = createLogger();
+log.info("first", { place: "Zürich 東京 🎉" });
+log.info("long", { text: "é".repeat(20_000) });
+for (let i = 0; i < 1_000; i++) log.info("line", { i });
+log.info("last");
+`,
+    );
+    // The script lives outside the repo: name the config for its imports.
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--config", `${REPO_ROOT}deno.json`, "-P", script],
+      stdin: "null",
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    const lines = new TextDecoder().decode(stdout).trimEnd().split("\n").map((
+      line,
+    ) => line.split(" ").slice(1).join(" "));
+    assert.deepEqual(lines, [
+      'INFO first place="Zürich 東京 🎉"',
+      `INFO long text=${"é".repeat(20_000)}`,
+      ...Array.from({ length: 1_000 }, (_, i) => `INFO line i=${i}`),
+      "INFO last",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
