@@ -395,29 +395,10 @@ const START = "start, 100k db to listening, ms";
 
 /**
  * Runs one workload on every server, in rounds of alternating order
- * (n c o, o c n, ...) and keeps each server's best round: the machine is
- * shared, and the best round is the one least disturbed by others.
- */
-async function compare(
-  workload: string,
-  servers: Map<string, Running>,
-  run: (server: Running) => Promise<Result>,
-): Promise<void> {
-  const best = new Map<string, Result>();
-  let order = [...servers.keys()];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of order) {
-      keepBest(best, name, await run(servers.get(name)!));
-    }
-    order = order.toReversed();
-  }
-  for (const [name, result] of best) record(workload, name, result);
-}
-
-/**
- * Like {@link compare}, but each round runs on servers started for it:
- * one server process can differ from the next by 10-20% in CPU per unit
- * for the same code, which rounds on one process do not average out.
+ * (n c o, o c n, ...), each round on servers started for it, and keeps
+ * each server's best round: one server process can differ from the next
+ * by 10-20% in CPU per unit for the same code, which rounds on one
+ * process do not average out.
  * `last` sees each server after its final round, before it stops.
  */
 async function compareFresh(
@@ -478,57 +459,75 @@ await compareFresh(
   `${dir}/db100.json`,
   (s) => getFeature(s, "get100.bin"),
 );
-const servers = await startAll(`${dir}/db100k.json`);
-try {
-  for (const [name, server] of servers) {
-    record(START, name, {
-      rate: server.startMs,
-      cpuUs: 0,
-      generatorCpu: 0,
-      serverCpu: 0,
-    });
-  }
-  await compare(LF, servers, listFeatures);
-  await compare(TTFF, servers, timeToFirstFeature);
-  await compare(RR, servers, recordRoute);
-  await compare(GF100K, servers, (s) => getFeature(s, "get100k.bin"));
-  for (const [name, server] of servers) {
-    const rss = await rssMb(server.process.pid);
-    record(RSS, name, { rate: rss, cpuUs: 0, generatorCpu: 0, serverCpu: 0 });
-  }
-  // Flat in database size: ours on 100 and on 100k features, side by side
-  // in alternating rounds (separate phases drift with the machine's load).
-  if (servers.has("ours")) {
-    const small = await start("ours", `${dir}/db100.json`);
-    try {
-      const both = new Map([["ours@100", small], [
-        "ours",
-        servers.get("ours")!,
-      ]]);
-      const best = new Map<string, Result>();
-      for (let round = 0; round < ROUNDS + 1; round++) {
-        for (const [name, server] of both) {
-          const r = await getFeature(
-            server,
-            name === "ours" ? "get100k.bin" : "get100.bin",
-          );
-          if (!best.has(name) || r.rate > best.get(name)!.rate) {
-            best.set(name, r);
-          }
-        }
-      }
-      flatness = best.get("ours")!.rate / best.get("ours@100")!.rate;
-      console.error(
-        `  ours     GetFeature 100k / 100 features, interleaved: ${
-          flatness.toFixed(2)
-        }x`,
+// The 100,000-feature workloads: each round on servers started for it
+// (see compareFresh), each running every workload of its round in turn.
+const LARGE: [string, (server: Running) => Promise<Result>][] = [
+  [LF, listFeatures],
+  [TTFF, timeToFirstFeature],
+  [RR, recordRoute],
+  [GF100K, (s) => getFeature(s, "get100k.bin")],
+];
+const largeBest = new Map(LARGE.map(([workload]) => [workload, new Map()]));
+const startMs = new Map<string, number>();
+const rssAfterLoad = new Map<string, number>();
+let order = [...names];
+for (let round = 0; round < ROUNDS; round++) {
+  const servers = await startAll(`${dir}/db100k.json`);
+  try {
+    for (const [name, server] of servers) {
+      startMs.set(
+        name,
+        Math.min(startMs.get(name) ?? Infinity, server.startMs),
       );
-    } finally {
-      await stop(small);
     }
+    for (const [workload, run] of LARGE) {
+      for (const name of order) {
+        keepBest(largeBest.get(workload)!, name, await run(servers.get(name)!));
+      }
+    }
+    if (round === ROUNDS - 1) {
+      for (const [name, server] of servers) {
+        rssAfterLoad.set(name, await rssMb(server.process.pid));
+      }
+    }
+  } finally {
+    await stopAll(servers);
   }
-} finally {
-  await stopAll(servers);
+  order = order.toReversed();
+}
+const noCpu = { cpuUs: 0, generatorCpu: 0, serverCpu: 0 };
+for (const [name, ms] of startMs) record(START, name, { rate: ms, ...noCpu });
+for (const [workload, best] of largeBest) {
+  for (const [name, result] of best) record(workload, name, result);
+}
+for (const [name, mb] of rssAfterLoad) {
+  record(RSS, name, { rate: mb, ...noCpu });
+}
+
+// Flat in database size: ours on 100 and on 100k features, side by side
+// in alternating rounds (separate phases drift with the machine's load).
+if (names.includes("ours")) {
+  const both = new Map([
+    ["ours@100", await start("ours", `${dir}/db100.json`)],
+    ["ours", await start("ours", `${dir}/db100k.json`)],
+  ]);
+  try {
+    const best = new Map<string, Result>();
+    for (let round = 0; round < ROUNDS + 1; round++) {
+      for (const [name, server] of both) {
+        const body = name === "ours" ? "get100k.bin" : "get100.bin";
+        keepBest(best, name, await getFeature(server, body));
+      }
+    }
+    flatness = best.get("ours")!.rate / best.get("ours@100")!.rate;
+    console.error(
+      `  ours     GetFeature 100k / 100 features, interleaved: ${
+        flatness.toFixed(2)
+      }x`,
+    );
+  } finally {
+    await stopAll(both);
+  }
 }
 // RouteChat on fresh servers each round: each stores what it is sent, so
 // each must start from the same empty board.
