@@ -56,7 +56,11 @@ export interface RouteGuideHandlers {
     points: AsyncIterable<Point>,
     context: CallContext,
   ): Promise<RouteSummary>;
-  /** For each note, the earlier notes at its location. */
+  /**
+   * For each note, the earlier notes at its location. The note board may
+   * keep the note objects given: do not change them afterwards (the server
+   * passes each note as decoded, once).
+   */
   routeChat(
     notes: AsyncIterable<RouteNote>,
     context: CallContext,
@@ -146,8 +150,10 @@ export interface RouteRecorder {
 export interface ChatSession {
   /**
    * The earlier notes at the note's location, oldest first, then stores
-   * it; synchronous when the note board is. Throws INVALID_ARGUMENT for a
-   * bad note and RESOURCE_EXHAUSTED past the per-call limit.
+   * it (the note board may keep the object itself: do not change it
+   * afterwards); synchronous when the note board is. Throws
+   * INVALID_ARGUMENT for a bad note and RESOURCE_EXHAUSTED past the
+   * per-call limit.
    */
   note(note: RouteNote): readonly RouteNote[] | Promise<readonly RouteNote[]>;
   /**
