@@ -426,6 +426,9 @@ async function compareFresh(
   for (const [name, result] of best) record(workload, name, result);
 }
 
+/** The CPU fields of a row that is no rate (start time, RSS). */
+const noCpu = { cpuUs: 0, generatorCpu: 0, serverCpu: 0 };
+
 /** Keeps `result` if it is `name`'s best so far. */
 function keepBest(
   best: Map<string, Result>,
@@ -495,7 +498,6 @@ for (let round = 0; round < ROUNDS; round++) {
   }
   order = order.toReversed();
 }
-const noCpu = { cpuUs: 0, generatorCpu: 0, serverCpu: 0 };
 for (const [name, ms] of startMs) record(START, name, { rate: ms, ...noCpu });
 for (const [workload, best] of largeBest) {
   for (const [name, result] of best) record(workload, name, result);
@@ -536,12 +538,7 @@ await compareFresh(
   `${dir}/db100.json`,
   routeChat,
   async (name, server) =>
-    record(RSS_CHAT, name, {
-      rate: await rssMb(server.process.pid),
-      cpuUs: 0,
-      generatorCpu: 0,
-      serverCpu: 0,
-    }),
+    record(RSS_CHAT, name, { rate: await rssMb(server.process.pid), ...noCpu }),
 );
 
 // Our start with the default database (the world's cities), best of 3;

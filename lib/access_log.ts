@@ -9,9 +9,8 @@ import { Status, statusName } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import {
   asInterceptedCall,
-  ForwardingCall,
+  ListeningCall,
   type ServerCall,
-  type ServerCallListener,
   type ServerCallStatus,
 } from "./forwarding_call.ts";
 
@@ -29,14 +28,13 @@ type ConnectionInfo = ReturnType<ServerCall["getConnectionInfo"]>;
  * One call, passed through with counts taken on the way. It is its own
  * listener, so a call costs one object and no closures.
  */
-class LoggedCall extends ForwardingCall implements ServerCallListener {
+class LoggedCall extends ListeningCall {
   readonly #method: string;
   readonly #logger: Logger;
   readonly #start = performance.now();
   // Taken now: grpc-js reads the address once, when the call starts, so
   // it is still known after the connection is gone.
   readonly #connection: ConnectionInfo;
-  #listener: ServerCallListener | undefined;
   #received = 0;
   #sent = 0;
   #logged = false;
@@ -70,17 +68,11 @@ class LoggedCall extends ForwardingCall implements ServerCallListener {
   }
 
   // The listener side: what the client sends, on its way to the handler.
-  onReceiveMetadata(metadata: grpc.Metadata): void {
-    this.#listener!.onReceiveMetadata(metadata);
-  }
-  onReceiveMessage(message: unknown): void {
+  override onReceiveMessage(message: unknown): void {
     this.#received++;
-    this.#listener!.onReceiveMessage(message);
+    super.onReceiveMessage(message);
   }
-  onReceiveHalfClose(): void {
-    this.#listener!.onReceiveHalfClose();
-  }
-  onCancel(): void {
+  override onCancel(): void {
     // A call that ends because its client went away or its deadline
     // passed never sends a status.
     const deadline = this.next.getDeadline();
@@ -88,14 +80,10 @@ class LoggedCall extends ForwardingCall implements ServerCallListener {
     if (Number.isFinite(ms) && ms <= Date.now()) {
       this.#finish(Status.DEADLINE_EXCEEDED, "deadline exceeded");
     } else this.#finish(Status.CANCELLED, "cancelled by the client");
-    this.#listener!.onCancel();
+    super.onCancel();
   }
 
   // The call side: what the handler sends, on its way to the client.
-  override start(listener: ServerCallListener): void {
-    this.#listener = listener;
-    this.next.start(this);
-  }
   override sendMessage(message: unknown, callback: () => void): void {
     this.#sent++;
     this.next.sendMessage(message, callback);

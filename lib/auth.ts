@@ -11,9 +11,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { Status } from "./errors.ts";
 import {
   asInterceptedCall,
-  ForwardingCall,
+  ListeningCall,
   type ServerCall,
-  type ServerCallListener,
 } from "./forwarding_call.ts";
 
 /**
@@ -135,9 +134,8 @@ export function bearerTokenInterceptor(
  * otherwise it ends with UNAUTHENTICATED and nothing more the client sends
  * is passed on.
  */
-class AuthorizedCall extends ForwardingCall implements ServerCallListener {
+class AuthorizedCall extends ListeningCall {
   readonly #authorized: (metadata: grpc.Metadata) => boolean;
-  #listener: ServerCallListener | undefined;
   #rejected = false;
 
   constructor(
@@ -148,13 +146,9 @@ class AuthorizedCall extends ForwardingCall implements ServerCallListener {
     this.#authorized = authorized;
   }
 
-  override start(listener: ServerCallListener): void {
-    this.#listener = listener;
-    this.next.start(this);
-  }
-  onReceiveMetadata(metadata: grpc.Metadata): void {
+  override onReceiveMetadata(metadata: grpc.Metadata): void {
     if (this.#authorized(metadata)) {
-      this.#listener!.onReceiveMetadata(metadata);
+      super.onReceiveMetadata(metadata);
       return;
     }
     this.#rejected = true;
@@ -163,14 +157,11 @@ class AuthorizedCall extends ForwardingCall implements ServerCallListener {
       details: "missing or wrong bearer token in authorization metadata",
     });
   }
-  onReceiveMessage(message: unknown): void {
-    if (!this.#rejected) this.#listener!.onReceiveMessage(message);
+  override onReceiveMessage(message: unknown): void {
+    if (!this.#rejected) super.onReceiveMessage(message);
   }
-  onReceiveHalfClose(): void {
-    if (!this.#rejected) this.#listener!.onReceiveHalfClose();
-  }
-  onCancel(): void {
-    this.#listener!.onCancel();
+  override onReceiveHalfClose(): void {
+    if (!this.#rejected) super.onReceiveHalfClose();
   }
 }
 

@@ -92,6 +92,51 @@ export class ForwardingCall implements ServerCall {
 }
 
 /**
+ * A {@link ForwardingCall} that also stands between the call and its
+ * listener, passing each inbound event on to `listener`, for subclasses
+ * that watch or stop what the client sends. It is its own listener, so it
+ * costs no object beyond itself.
+ *
+ * @example
+ * ```ts ignore
+ * class Counted extends ListeningCall {
+ *   received = 0;
+ *   override onReceiveMessage(message: unknown): void {
+ *     this.received++;
+ *     super.onReceiveMessage(message);
+ *   }
+ * }
+ * ```
+ */
+export class ListeningCall extends ForwardingCall
+  implements ServerCallListener {
+  /** Where inbound events go on to, set by {@link start}. */
+  protected listener: ServerCallListener | undefined;
+
+  /** Starts the call, listening to it on `listener`'s behalf. */
+  override start(listener: ServerCallListener): void {
+    this.listener = listener;
+    this.next.start(this);
+  }
+  /** The client's metadata. */
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    this.listener!.onReceiveMetadata(metadata);
+  }
+  /** One request message. */
+  onReceiveMessage(message: unknown): void {
+    this.listener!.onReceiveMessage(message);
+  }
+  /** The client is done sending. */
+  onReceiveHalfClose(): void {
+    this.listener!.onReceiveHalfClose();
+  }
+  /** The call was cancelled (client gone or deadline passed). */
+  onCancel(): void {
+    this.listener!.onCancel();
+  }
+}
+
+/**
  * The type a `grpc.ServerInterceptor` must return. grpc-js chains any
  * implementation of its call interface, but the interceptor type names its
  * own class only.

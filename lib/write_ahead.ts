@@ -68,9 +68,11 @@ class WriteAheadCall extends ForwardingCall {
  * A server interceptor that lets each call have up to `window` response
  * messages being written at once (see the module's notes).
  *
- * A client that stops reading still stops the call: once `window` messages
- * wait on the connection, the call waits too, and grpc-js's own buffer
- * fills and reports backpressure as before.
+ * Where HTTP/2 holds writes for a client that stops reading, the call
+ * stops too: once `window` messages wait, grpc-js's own buffer fills and
+ * reports backpressure as before. Deno 2.9.3 does not hold them (it
+ * ignores HTTP/2 flow control), so there keepalive is what ends such a
+ * call.
  *
  * @example
  * ```ts ignore
