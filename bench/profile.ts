@@ -11,6 +11,7 @@
 import { Buffer } from "node:buffer";
 import { encodePoint } from "../lib/wire.ts";
 import { makeFeatures, writeDb } from "./data.ts";
+import { type CallFrame, frameName, layer } from "./layers.ts";
 
 const workload = Deno.args[0];
 const seconds = Number(Deno.args[1] ?? 5);
@@ -98,7 +99,7 @@ await server.status;
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
 }
 const file = [...Deno.readDirSync(dir)].find((e) =>
   e.name.endsWith(".cpuprofile")
@@ -107,28 +108,6 @@ const profile = JSON.parse(await Deno.readTextFile(`${dir}/${file.name}`));
 const nodes = new Map<number, ProfileNode>(
   profile.nodes.map((n: ProfileNode) => [n.id, n]),
 );
-
-/** The layer a function belongs to, from its script URL. */
-function layer({ functionName, url }: ProfileNode["callFrame"]): string {
-  if (functionName === "(garbage collector)") return "GC";
-  if (functionName === "(idle)") return "idle";
-  if (url.includes("@grpc/grpc-js")) return "grpc-js";
-  // Our lib/, not an npm package's (pino's lib/tools.js, say).
-  const ours = url.startsWith("file://") && !url.includes("/npm/") &&
-    !url.includes("node_modules");
-  if ((ours && url.includes("/lib/")) || url.includes("kdbush")) {
-    return "routeguide (handlers, codec, index, notes)";
-  }
-  if (/ext:deno_node\/.*http2|node:http2|internal\/http2/.test(url)) {
-    return "Deno node:http2 (JS)";
-  }
-  if (url.startsWith("ext:deno_node") || url.startsWith("node:")) {
-    return "Deno Node compat (streams, events, Buffer, timers)";
-  }
-  if (url.startsWith("ext:")) return "Deno runtime (event loop, ops)";
-  if (url === "") return "native (V8 builtins, ops: socket writes, nghttp2)";
-  return "other";
-}
 
 // Profile time is in microseconds from profile.startTime (monotonic); the
 // load ran for the last (loadEnd - loadStart) ms before the profile ended.
@@ -147,10 +126,7 @@ for (let i = 0; i < profile.samples.length; i++) {
   if (l === "idle") continue;
   busy += dt;
   byLayer.set(l, (byLayer.get(l) ?? 0) + dt);
-  const cf = node.callFrame;
-  const name = `${cf.functionName || "(anonymous)"} ${
-    cf.url.split("/").at(-1)
-  }:${cf.lineNumber + 1}`;
+  const name = frameName(node.callFrame);
   byFunction.set(name, (byFunction.get(name) ?? 0) + dt);
 }
 const pct = (x: number) => `${(100 * x / busy).toFixed(1).padStart(5)}%`;
