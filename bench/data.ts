@@ -5,8 +5,10 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { Bounds } from "../lib/geo.ts";
 import type { Feature, Point } from "../lib/types.ts";
+import { encodePoint } from "../lib/wire.ts";
 
 /** A small seeded PRNG (mulberry32): the same data on every run. */
 export function random(seed: number): () => number {
@@ -105,4 +107,42 @@ export async function writeDb(
   features: readonly Feature[],
 ): Promise<void> {
   await Deno.writeTextFile(path, JSON.stringify(features));
+}
+
+/**
+ * A message as a gRPC length-prefixed frame (uncompressed): a request body
+ * as h2load sends it.
+ *
+ * @example
+ * ```ts
+ * import { grpcFrame } from "./data.ts";
+ * grpcFrame(new Uint8Array([8, 1])); // <Buffer 00 00 00 00 02 08 01>
+ * ```
+ */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const out = Buffer.alloc(5 + message.length);
+  out.writeUInt32BE(message.length, 1);
+  out.set(message, 5);
+  return out;
+}
+
+/**
+ * Writes `dir/db.json` (`count` generated features) and `dir/get.bin`, a
+ * framed GetFeature request for the feature in the middle of it: what the
+ * single-server tools (profile, GC survey) drive.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeGetFeatureBench } from "./data.ts";
+ * await writeGetFeatureBench(await Deno.makeTempDir(), 100);
+ * ```
+ */
+export async function writeGetFeatureBench(
+  dir: string,
+  count: number,
+): Promise<void> {
+  const features = makeFeatures(count);
+  await writeDb(`${dir}/db.json`, features);
+  const middle = features[count >> 1].location!;
+  await Deno.writeFile(`${dir}/get.bin`, grpcFrame(encodePoint(middle)));
 }

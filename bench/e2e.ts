@@ -15,7 +15,13 @@ import { Buffer } from "node:buffer";
 import { FeatureDatabase } from "../lib/features.ts";
 import type { Point } from "../lib/types.ts";
 import { encodePoint, encodeRectangle, encodeRouteNote } from "../lib/wire.ts";
-import { makeFeatures, makeRoute, shareRectangle, writeDb } from "./data.ts";
+import {
+  grpcFrame,
+  makeFeatures,
+  makeRoute,
+  shareRectangle,
+  writeDb,
+} from "./data.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -66,13 +72,6 @@ await writeDb(`${dir}/db100k.json`, large);
 const rect = shareRectangle(0.05);
 const inRect = new FeatureDatabase(large).indicesWithin(rect).length;
 
-/** A gRPC length-prefixed frame. */
-function frame(message: Uint8Array): Buffer {
-  const out = Buffer.alloc(5 + message.length);
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
-  return out;
-}
 const rectangle = encodeRectangle({
   lo: { latitude: rect.minLatitude, longitude: rect.minLongitude },
   hi: { latitude: rect.maxLatitude, longitude: rect.maxLongitude },
@@ -82,12 +81,18 @@ const rectangle = encodeRectangle({
 const middle = (features: typeof small): Point =>
   features[features.length >> 1].location!;
 const route = makeRoute(large, ROUTE_POINTS);
-await Deno.writeFile(`${dir}/get100.bin`, frame(encodePoint(middle(small))));
-await Deno.writeFile(`${dir}/get100k.bin`, frame(encodePoint(middle(large))));
-await Deno.writeFile(`${dir}/list.bin`, frame(rectangle));
+await Deno.writeFile(
+  `${dir}/get100.bin`,
+  grpcFrame(encodePoint(middle(small))),
+);
+await Deno.writeFile(
+  `${dir}/get100k.bin`,
+  grpcFrame(encodePoint(middle(large))),
+);
+await Deno.writeFile(`${dir}/list.bin`, grpcFrame(rectangle));
 await Deno.writeFile(
   `${dir}/route.bin`,
-  Buffer.concat(route.map((p) => frame(encodePoint(p)))),
+  Buffer.concat(route.map((p) => grpcFrame(encodePoint(p)))),
 );
 // The bodies must be what the servers expect: a RouteNote encodes too.
 encodeRouteNote({ location: route[0], message: "check" });
@@ -348,7 +353,7 @@ async function timeToFirstFeature(server: Running): Promise<Result> {
       "ttff",
       String(server.port),
       String(Math.min(SECONDS, 2)),
-      frame(rectangle).toString("hex"),
+      grpcFrame(rectangle).toString("hex"),
     ]);
     return {
       units: r.calls * inRect,

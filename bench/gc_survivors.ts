@@ -17,10 +17,8 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
-import { encodePoint } from "../lib/wire.ts";
-import { makeFeatures, writeDb } from "./data.ts";
+import { writeGetFeatureBench } from "./data.ts";
 import { type CallFrame, frameName, layer } from "./layers.ts";
 
 const { values: flags } = parseArgs({
@@ -39,13 +37,7 @@ const CONCURRENCY = flags.callers === "1" ? ["-c", "1", "-m", "1"] : [
 ];
 
 const dir = await Deno.makeTempDir({ prefix: "routeguide-gc-" });
-const features = makeFeatures(100);
-await writeDb(`${dir}/db.json`, features);
-const point = encodePoint(features[50].location!);
-const request = Buffer.alloc(5 + point.length);
-request.writeUInt32BE(point.length, 1);
-request.set(point, 5);
-await Deno.writeFile(`${dir}/get.bin`, request);
+await writeGetFeatureBench(dir, 100);
 
 const SERVERS: Record<string, string[]> = {
   naive: ["bench/naive_server.ts", "--db", `${dir}/db.json`],

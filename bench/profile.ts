@@ -8,9 +8,7 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { encodePoint } from "../lib/wire.ts";
-import { makeFeatures, writeDb } from "./data.ts";
+import { writeGetFeatureBench } from "./data.ts";
 import { type CallFrame, frameName, layer } from "./layers.ts";
 
 const workload = Deno.args[0];
@@ -21,13 +19,7 @@ if (workload !== "getfeature" && workload !== "routechat") {
 }
 
 const dir = await Deno.makeTempDir({ prefix: "routeguide-profile-" });
-const features = makeFeatures(100_000);
-await writeDb(`${dir}/db.json`, features);
-const point = encodePoint(features[50_000].location!);
-const request = Buffer.alloc(5 + point.length);
-request.writeUInt32BE(point.length, 1);
-request.set(point, 5);
-await Deno.writeFile(`${dir}/get.bin`, request);
+await writeGetFeatureBench(dir, 100_000);
 
 const server = new Deno.Command("taskset", {
   args: [
