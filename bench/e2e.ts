@@ -6,7 +6,7 @@
  * RouteChat and ListFeatures time to first feature), and prints one table.
  *
  * Usage: deno run -P=bench bench/e2e.ts [--quick] [--servers naive,ceiling,ours]
- *   [--before REV] [--aa]
+ *   [--before REV] [--aa] [--steady]
  *
  * @module
  */
@@ -32,6 +32,8 @@ const { values: flags } = parseArgs({
     // An A/A check: a second ceiling runs in ours' place, so that the table
     // shows how far the harness's noise alone moves a ratio.
     aa: { type: "boolean" },
+    // Only GetFeature on 100,000 features, at steady state (see steadyState).
+    steady: { type: "boolean" },
   },
 });
 const SECONDS = flags.quick ? 1 : 1.5;
@@ -472,6 +474,75 @@ async function startAll(db: string): Promise<Map<string, Running>> {
 
 async function stopAll(servers: Map<string, Running>): Promise<void> {
   for (const server of servers.values()) await stop(server);
+}
+
+/**
+ * GetFeature on 100,000 features at steady state: each server in four
+ * processes, interleaved, each warmed up with 30,000 calls and then
+ * measured over three rounds of 30,000. The regular rounds (10,000 calls
+ * of warm-up, 1.5 s measured) catch a fresh process before V8 has settled
+ * its heap and code, at 100-125 us per call where a settled one takes
+ * 70-100; this shows the settled cost, by mean and median over all rounds.
+ */
+async function steadyState(): Promise<void> {
+  const load = "-c 4 -m 16 -n 30000";
+  const perCall = new Map<string, number[]>(names.map((name) => [name, []]));
+  let order = [...names];
+  for (let i = 0; i < 4; i++) {
+    for (const name of order) {
+      const server = await start(name, `${dir}/db100k.json`);
+      try {
+        await h2load(server.port, "GetFeature", "get100k.bin", load);
+        for (let round = 0; round < 3; round++) {
+          const result = await timed(server, async () => {
+            const r = await h2load(
+              server.port,
+              "GetFeature",
+              "get100k.bin",
+              load,
+            );
+            return { units: r.calls, generatorSeconds: r.cpuSeconds };
+          });
+          perCall.get(name)!.push(result.cpuUs);
+          console.error(`    ${name.padEnd(8)} ${result.cpuUs.toFixed(1)} us`);
+        }
+      } finally {
+        await stop(server);
+      }
+    }
+    order = order.toReversed();
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const median = (xs: number[]) => {
+    const sorted = xs.toSorted((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2
+      ? sorted[mid]
+      : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const ceiling = perCall.get("ceiling");
+  console.log(
+    "| server | mean us CPU per call | median | range | ceiling / server (mean, median) |",
+  );
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const [name, xs] of perCall) {
+    const vsCeiling = ceiling
+      ? `${(mean(ceiling) / mean(xs)).toFixed(2)}x, ${
+        (median(ceiling) / median(xs)).toFixed(2)
+      }x`
+      : "-";
+    console.log(
+      `| ${name} | ${mean(xs).toFixed(1)} | ${median(xs).toFixed(1)} | ${
+        Math.min(...xs).toFixed(1)
+      }-${Math.max(...xs).toFixed(1)} | ${vsCeiling} |`,
+    );
+  }
+}
+
+if (flags.steady) {
+  await steadyState();
+  await Deno.remove(dir, { recursive: true });
+  Deno.exit(0);
 }
 
 let flatness: number | undefined;
