@@ -22,6 +22,7 @@ import {
   shareRectangle,
   writeDb,
 } from "./data.ts";
+import { waitFor } from "./output.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -148,23 +149,13 @@ async function start(name: string, db: string): Promise<Running> {
     stderr: "inherit",
     stdin: "null",
   }).spawn();
-  const reader = process.stdout.pipeThrough(new TextDecoderStream())
-    .getReader();
-  let text = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${name} exited before listening: ${text}`);
-    text += value;
-    const match = text.match(/listening on (?:[\w.]+:)?(\d+)/);
-    if (match) {
-      const startMs = performance.now() - t0;
-      // Keep draining stdout (access logs) so that the server never blocks.
-      (async () => {
-        while (!(await reader.read()).done);
-      })();
-      return { process, port: Number(match[1]), startMs };
-    }
-  }
+  const [, port] = await waitFor(
+    process.stdout,
+    /listening on (?:[\w.]+:)?(\d+)/,
+  ).catch((error) => {
+    throw new Error(`${name}: ${error.message}`);
+  });
+  return { process, port: Number(port), startMs: performance.now() - t0 };
 }
 
 async function stop(server: Running): Promise<void> {

@@ -20,6 +20,7 @@
 import { parseArgs } from "node:util";
 import { writeGetFeatureBench } from "./data.ts";
 import { type CallFrame, frameName, layer } from "./layers.ts";
+import { waitFor } from "./output.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -47,26 +48,6 @@ const SERVERS: Record<string, string[]> = {
     ...["--host", "127.0.0.1", "--port", "0", "--db", `${dir}/db.json`],
   ],
 };
-
-/** Reads a child's stream until `pattern` matches; keeps draining it after. */
-async function waitFor(
-  stream: ReadableStream<Uint8Array>,
-  pattern: RegExp,
-): Promise<RegExpMatchArray> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  for (let text = "";;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before printing ${pattern}`);
-    text += value;
-    const match = text.match(pattern);
-    if (match) {
-      (async () => {
-        while (!(await reader.read()).done);
-      })();
-      return match;
-    }
-  }
-}
 
 /** A minimal Chrome DevTools Protocol client over the inspector socket. */
 class Inspector {

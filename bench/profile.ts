@@ -10,6 +10,7 @@
  */
 import { writeGetFeatureBench } from "./data.ts";
 import { type CallFrame, frameName, layer } from "./layers.ts";
+import { waitFor } from "./output.ts";
 
 const workload = Deno.args[0];
 const seconds = Number(Deno.args[1] ?? 5);
@@ -40,17 +41,9 @@ const server = new Deno.Command("taskset", {
   ],
   stdout: "piped",
 }).spawn();
-const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-let port = 0;
-for (let text = ""; port === 0;) {
-  const { value, done } = await reader.read();
-  if (done) throw new Error("server exited");
-  text += value;
-  port = Number(text.match(/listening on [\d.]+:(\d+)/)?.[1] ?? 0);
-}
-(async () => {
-  while (!(await reader.read()).done);
-})();
+const port = Number(
+  (await waitFor(server.stdout, /listening on [\d.]+:(\d+)/))[1],
+);
 
 const loadStart = Date.now();
 const load = workload === "getfeature"
