@@ -295,8 +295,25 @@ async function h2loadWork(
   );
   // At least one call per connection (h2load's minimum).
   const n = Math.max(2, Math.round(SECONDS * first.perSecond));
-  return await timed(server, async () => {
-    const r = await h2load(server.port, method, body, `${concurrency} -n ${n}`);
+  return await measured(
+    server,
+    method,
+    body,
+    `${concurrency} -n ${n}`,
+    unitsPerCall,
+  );
+}
+
+/** One h2load run, measured (see `timed`). */
+function measured(
+  server: Running,
+  method: string,
+  body: string,
+  load: string,
+  unitsPerCall = 1,
+): Promise<Result> {
+  return timed(server, async () => {
+    const r = await h2load(server.port, method, body, load);
     return { units: r.calls * unitsPerCall, generatorSeconds: r.cpuSeconds };
   });
 }
@@ -485,15 +502,12 @@ async function steadyState(): Promise<void> {
       try {
         await h2load(server.port, "GetFeature", "get100k.bin", load);
         for (let round = 0; round < 3; round++) {
-          const result = await timed(server, async () => {
-            const r = await h2load(
-              server.port,
-              "GetFeature",
-              "get100k.bin",
-              load,
-            );
-            return { units: r.calls, generatorSeconds: r.cpuSeconds };
-          });
+          const result = await measured(
+            server,
+            "GetFeature",
+            "get100k.bin",
+            load,
+          );
           perCall.get(name)!.push(result.cpuUs);
           console.error(`    ${name.padEnd(8)} ${result.cpuUs.toFixed(1)} us`);
         }
