@@ -10,6 +10,8 @@ import type { Feature, Logger } from "../mod.ts";
 import { createLogger } from "../lib/log.ts";
 import { REPO_ROOT } from "./helpers.ts";
 
+export { WORLD } from "./helpers.ts";
+
 /** A grpc-js client for grpc.health.v1.Health. */
 export type HealthClient = grpc.Client & {
   check(
@@ -84,12 +86,6 @@ export function gridFeatures(n: number): Feature[] {
     },
   }));
 }
-
-/** The rectangle covering the whole world. */
-export const WORLD = {
-  lo: { latitude: -900_000_000, longitude: -1_800_000_000 },
-  hi: { latitude: 900_000_000, longitude: 1_800_000_000 },
-};
 
 /** PEM files made for one test run. */
 export interface Certificates {

@@ -16,7 +16,7 @@ import {
 } from "../mod.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
-import type { Feature, Point, Rectangle } from "../mod.ts";
+import type { Feature, Point } from "../mod.ts";
 import {
   assertStatus,
   bindLoopback,
@@ -25,12 +25,8 @@ import {
   note,
   pt,
   startTestServer,
+  WORLD,
 } from "./helpers.ts";
-
-const WORLD: Rectangle = {
-  lo: pt(-900_000_000, -1_800_000_000),
-  hi: pt(900_000_000, 1_800_000_000),
-};
 
 /** Fails the test if `promise` has not settled within `ms` (a bound, not a wait). */
 async function within<T>(

@@ -17,7 +17,7 @@ import {
   type StatusCode,
 } from "../mod.ts";
 import { RouteGuideStub } from "../lib/proto.ts";
-import type { Feature, Point, RouteNote } from "../mod.ts";
+import type { Feature, Point, Rectangle, RouteNote } from "../mod.ts";
 import type { RouteGuideClient as GeneratedClient } from "../lib/gen/routeguide/RouteGuide.ts";
 import assert from "node:assert/strict";
 
@@ -28,6 +28,12 @@ export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
 export function pt(latitude: number, longitude: number): Point {
   return { latitude, longitude };
 }
+
+/** The rectangle covering the whole world. */
+export const WORLD: Rectangle = {
+  lo: pt(-900_000_000, -1_800_000_000),
+  hi: pt(900_000_000, 1_800_000_000),
+};
 
 /** A feature at an E7 point. */
 export function feature(

@@ -10,12 +10,13 @@ import { asInterceptedCall, ForwardingCall } from "../lib/forwarding_call.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { writeAheadInterceptor } from "../lib/write_ahead.ts";
 import type { Feature, Rectangle } from "../mod.ts";
-import { assertStatus, bindLoopback, collect, feature } from "./helpers.ts";
-
-const WORLD: Rectangle = {
-  lo: { latitude: -900_000_000, longitude: -1_800_000_000 },
-  hi: { latitude: 900_000_000, longitude: 1_800_000_000 },
-};
+import {
+  assertStatus,
+  bindLoopback,
+  collect,
+  feature,
+  WORLD,
+} from "./helpers.ts";
 
 /** Counts messages handed to the transport and not yet written. */
 class InFlight extends ForwardingCall {
