@@ -73,13 +73,16 @@ class LoggedCall extends ListeningCall {
     super.onReceiveMessage(message);
   }
   override onCancel(): void {
-    // A call that ends because its client went away or its deadline
-    // passed never sends a status.
-    const deadline = this.next.getDeadline();
-    const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-    if (Number.isFinite(ms) && ms <= Date.now()) {
-      this.#finish(Status.DEADLINE_EXCEEDED, "deadline exceeded");
-    } else this.#finish(Status.CANCELLED, "cancelled by the client");
+    // grpc-js reports the end of every call here, after its status too
+    // (then logged already). A call that ends because its client went
+    // away or its deadline passed never sends a status.
+    if (!this.#logged) {
+      const deadline = this.next.getDeadline();
+      const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+      if (Number.isFinite(ms) && ms <= Date.now()) {
+        this.#finish(Status.DEADLINE_EXCEEDED, "deadline exceeded");
+      } else this.#finish(Status.CANCELLED, "cancelled by the client");
+    }
     super.onCancel();
   }
 
