@@ -1,7 +1,7 @@
 /**
  * Reading a bench server's output: wait for the line that says it is ready,
- * then keep draining, so that a server writing access logs to a pipe never
- * blocks on it.
+ * from a pipe (then keep draining it, so that a server writing access logs
+ * there never blocks) or from a file.
  *
  * @module
  */
@@ -33,5 +33,32 @@ export async function waitFor(
       })();
       return match;
     }
+  }
+}
+
+/**
+ * Waits until the file at `path`, where a process writes its output, holds
+ * text that matches `pattern`, and returns the match. Throws if `exited`
+ * settles first, with what the file held.
+ *
+ * @example
+ * ```ts ignore
+ * import { waitForFile } from "./output.ts";
+ * const [, port] = await waitForFile(log, /listening on (?:[\d.]+:)?(\d+)/, child.status);
+ * ```
+ */
+export async function waitForFile(
+  path: string,
+  pattern: RegExp,
+  exited: Promise<unknown>,
+): Promise<RegExpMatchArray> {
+  let done = false;
+  exited.finally(() => done = true);
+  for (;;) {
+    const text = await Deno.readTextFile(path).catch(() => "");
+    const match = text.match(pattern);
+    if (match) return match;
+    if (done) throw new Error(`exited before printing ${pattern}: ${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
