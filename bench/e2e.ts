@@ -629,11 +629,13 @@ function pairedSummary(ratios: number[]): string {
 }
 
 /**
- * The paired rows: ours against the ceiling on both databases, and ours on
- * 100,000 features against ours on 100 (cost flat in database size).
+ * The paired rows: ours against the ceiling on 100,000 features, and ours
+ * on 100,000 features against ours on 100 (cost flat in database size).
+ * Not ours against the ceiling on 100 features as well: the bench would
+ * take more than three minutes, and with the index that is the same
+ * comparison (a lookup of 18 ns in a call of about 100 us).
  */
-const PAIRED_CEILING_100 = "GetFeature, 100 features, paired";
-const PAIRED_CEILING_100K = "GetFeature, 100k features, paired";
+const PAIRED_CEILING = "GetFeature, 100k features, paired";
 const PAIRED_FLAT = "GetFeature, ours on 100k / ours on 100 features, paired";
 const pairedRows = new Map<string, number[]>();
 async function runPaired(): Promise<void> {
@@ -644,10 +646,7 @@ async function runPaired(): Promise<void> {
   });
   const rows: [string, Side, Side][] = [];
   if (names.includes("ceiling") && names.includes("ours")) {
-    rows.push(
-      [PAIRED_CEILING_100, side("ceiling", "100"), side("ours", "100")],
-      [PAIRED_CEILING_100K, side("ceiling", "100k"), side("ours", "100k")],
-    );
+    rows.push([PAIRED_CEILING, side("ceiling", "100k"), side("ours", "100k")]);
   }
   if (names.includes("ours")) {
     rows.push([PAIRED_FLAT, side("ours", "100"), side("ours", "100k")]);
