@@ -187,9 +187,10 @@ function oneOf<T extends string>(
   }
   return value as T;
 }
+const logLevel = oneOf<LogLevel>("log-level", values["log-level"], LOG_LEVELS);
 const logger = createLogger({
   format: oneOf<LogFormat>("log-format", values["log-format"], LOG_FORMATS),
-  level: oneOf<LogLevel>("log-level", values["log-level"], LOG_LEVELS),
+  level: logLevel,
 });
 
 /** A limit flag in seconds, as milliseconds. */
@@ -377,6 +378,8 @@ try {
     token,
     limits,
     logger,
+    // The access log is at info: above that, no interceptor at all.
+    accessLog: LOG_LEVELS.indexOf(logLevel) <= LOG_LEVELS.indexOf("info"),
   });
 } catch (error) {
   // "No address added out of total 1 resolved errors: [listen EADDRINUSE...]":

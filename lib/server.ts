@@ -68,8 +68,15 @@ export interface ServerOptions {
   channelOptions?: Record<string, string | number>;
   /** Limits; unset ones take {@link DEFAULT_LIMITS}. */
   limits?: Partial<ServerLimits>;
-  /** Writes the access log (one line per call) when set. */
+  /** Writes the access log (one line per call) and internal errors when set. */
   logger?: Logger;
+  /**
+   * Whether `logger` gets the access log (default true). False keeps the
+   * logger for errors and costs calls nothing: the access log's
+   * interceptor is not installed (with it, a GetFeature call costs 3-4%
+   * more even when the logger drops its lines).
+   */
+  accessLog?: boolean;
   /**
    * Shared bearer token: calls without `authorization: Bearer <token>`
    * fail with UNAUTHENTICATED; health checks stay open.
@@ -138,7 +145,9 @@ export async function startServer(
   // Write-ahead goes next to the transport, where messages are written; the
   // access log next, so that it sees statuses the others send.
   const interceptors: grpc.ServerInterceptor[] = [writeAheadInterceptor()];
-  if (options.logger) interceptors.push(accessLogInterceptor(options.logger));
+  if (options.logger && (options.accessLog ?? true)) {
+    interceptors.push(accessLogInterceptor(options.logger));
+  }
   if (options.token !== undefined) {
     interceptors.push(bearerTokenInterceptor(options.token));
   }

@@ -111,6 +111,37 @@ Deno.test("a call the client cancels is logged as CANCELLED", async () => {
   assert.equal(call.out, 1);
 });
 
+Deno.test("with accessLog false the server logs no calls, and still logs internal errors", async () => {
+  const { logger, lines } = capturingLogger();
+  const server = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    accessLog: false,
+    features: new FeatureDatabase([{ name: "Here", location: here }]),
+    // A board that fails as a bug would: its error is internal.
+    notes: {
+      exchange: () => Promise.reject(new TypeError("board bug")),
+      close: () => Promise.resolve(),
+    },
+  });
+  const client = new RouteGuideClient(server.address);
+  try {
+    assert.equal((await client.getFeature(here)).name, "Here");
+    await assert.rejects(
+      Array.fromAsync(client.routeChat([{ location: here, message: "hi" }])),
+      (error: { code: number }) => error.code === Status.INTERNAL,
+    );
+  } finally {
+    client.close();
+    await server.close(0);
+  }
+  assert.deepEqual(lines.filter((line) => line.msg === "call"), []);
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].msg, "internal error");
+  assert.match(String(lines[0].error), /TypeError: board bug/);
+});
+
 Deno.test("an unexpected error reaches the client as 'internal error', the stack only the log", async () => {
   const { logger, lines } = capturingLogger();
   const handlers = createRouteGuide({
