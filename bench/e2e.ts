@@ -653,14 +653,16 @@ function pairedSummary(ratios: number[]): string {
 }
 
 /**
- * The paired rows: ours against the ceiling on 100,000 features, and ours
- * on 100,000 features against ours on 100 (cost flat in database size).
+ * The paired rows: ours against the ceiling on 100,000 features, ours on
+ * 100,000 features against ours on 100 (cost flat in database size), and
+ * with --before, ours against ours as of that commit.
  * Not ours against the ceiling on 100 features as well: the bench would
  * take more than three minutes, and with the index that is the same
  * comparison (a lookup of 18 ns in a call of about 100 us).
  */
 const PAIRED_CEILING = "GetFeature, 100k features, paired";
 const PAIRED_FLAT = "GetFeature, ours on 100k / ours on 100 features, paired";
+const PAIRED_BEFORE = "GetFeature, 100k features, ours / before, paired";
 const pairedRows = new Map<string, number[]>();
 async function runPaired(): Promise<void> {
   const side = (name: string, size: "100" | "100k"): Side => ({
@@ -674,6 +676,11 @@ async function runPaired(): Promise<void> {
   }
   if (names.includes("ours")) {
     rows.push([PAIRED_FLAT, side("ours", "100"), side("ours", "100k")]);
+  }
+  // With --before: ours against itself as of REV, the way to tell a change
+  // of a few per cent in GetFeature's cost from the machine's noise.
+  if (names.includes("before") && names.includes("ours")) {
+    rows.push([PAIRED_BEFORE, side("before", "100k"), side("ours", "100k")]);
   }
   for (const [label, a, b] of rows) {
     const ratios = await paired(a, b, label === PAIRED_FLAT ? 1 : PAIRS);
@@ -872,6 +879,8 @@ for (
 for (const [label, ratios] of pairedRows) {
   const column = label === PAIRED_FLAT
     ? "ours"
+    : label === PAIRED_BEFORE
+    ? "ours/before"
     : "ours/ceiling by CPU per unit";
   lines.push(
     header.map((name, i) =>
