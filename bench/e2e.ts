@@ -614,10 +614,10 @@ async function paired(a: Side, b: Side, pairs: number): Promise<number[]> {
             h2load(server.port, "GetFeature", bodies[i], `-c 4 -m 16 ${calls}`)
           ),
         );
+      const cpu = () =>
+        Promise.all(both.map((server) => readCpu(server.process.pid)));
       await load("-n 10000");
       for (let window = 0; window < WINDOWS; window++) {
-        const cpu = () =>
-          Promise.all(both.map((server) => readCpu(server.process.pid)));
         const before = await cpu();
         const done = await load(`-D ${SECONDS * 1000}ms`);
         const after = await cpu();
