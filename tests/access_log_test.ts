@@ -209,6 +209,59 @@ Deno.test("text lines read TIME LEVEL message key=value, quoting what needs it",
   ]);
 });
 
+Deno.test("numbers in text lines read as String writes them", () => {
+  const numbers = [
+    0,
+    -0,
+    7,
+    -3,
+    0.4,
+    -0.5,
+    12.3,
+    0.05,
+    1 / 3,
+    0.1 + 0.2,
+    123456.7,
+    1e14 - 0.1,
+    1e14 + 0.5,
+    2 ** 53,
+    1e21,
+    -1e-7,
+    NaN,
+    Infinity,
+    -Infinity,
+  ];
+  const lines: string[] = [];
+  const logger = createLogger({
+    write: (line) => lines.push(line),
+    now: () => new Date(0),
+  });
+  for (const n of numbers) logger.info("n", { n });
+  assert.deepEqual(
+    lines,
+    numbers.map((n) => `1970-01-01T00:00:00.000Z INFO n n=${n}`),
+  );
+});
+
+Deno.test("text lines longer than a batch reach a write function whole", () => {
+  const lines: string[] = [];
+  const logger = createLogger({
+    write: (line) => lines.push(line),
+    now: () => new Date(0),
+  });
+  const wide = "é".repeat(30_000);
+  const long = "x".repeat(70_000);
+  const spaced = "a b".repeat(30_000);
+  logger.info("long", { wide, long, spaced });
+  logger.info("after");
+  assert.deepEqual(lines, [
+    `1970-01-01T00:00:00.000Z INFO long wide=${wide} long=${long} spaced=${
+      JSON.stringify(spaced)
+    }`,
+    "1970-01-01T00:00:00.000Z INFO after",
+  ]);
+});
+
 Deno.test("the server CLI logs start-up, calls and shutdown in the chosen format", async () => {
   const db = await writeDbFile([{ name: "Here", location: here }]);
   try {
@@ -266,7 +319,7 @@ Deno.test("the server CLI writes every access-log line held in its buffer before
   }
 });
 
-Deno.test("lines batched for stdout come out whole and in order, a line longer than a batch and non-ASCII text included", async () => {
+Deno.test("lines batched for stdout come out whole and in order, lines longer than a batch and non-ASCII text included", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const script = `${dir}/log_lines.ts`;
@@ -276,6 +329,7 @@ Deno.test("lines batched for stdout come out whole and in order, a line longer t
 const log = createLogger();
 log.info("first", { place: "Zürich 東京 🎉" });
 log.info("long", { text: "é".repeat(20_000) });
+log.info("longer", { text: "é".repeat(70_000), ascii: "x".repeat(70_000) });
 for (let i = 0; i < 1_000; i++) log.info("line", { i });
 log.info("last");
 `,
@@ -292,6 +346,7 @@ log.info("last");
     assert.deepEqual(lines, [
       'INFO first place="Zürich 東京 🎉"',
       `INFO long text=${"é".repeat(20_000)}`,
+      `INFO longer text=${"é".repeat(70_000)} ascii=${"x".repeat(70_000)}`,
       ...Array.from({ length: 1_000 }, (_, i) => `INFO line i=${i}`),
       "INFO last",
     ]);
