@@ -4,6 +4,8 @@
  * generators pinned to CPU 1 (h2load from nghttp2-client for unary,
  * server- and client-streaming calls; bench/node_load.mjs on Node for
  * RouteChat and ListFeatures time to first feature), and prints one table.
+ * The ratios the targets name are also measured paired (see `paired`):
+ * two servers at once, over the same windows. `--paired` runs only those.
  *
  * Usage: deno run -P=bench bench/e2e.ts [--quick] [--servers naive,ceiling,ours]
  *   [--before REV] [--aa] [--steady] [--paired]
@@ -41,9 +43,12 @@ const { values: flags } = parseArgs({
 });
 const SECONDS = flags.quick ? 1 : 1.5;
 const ROUNDS = flags.quick ? 1 : 3;
-// Rounds for the workloads that run on servers started for each round.
+// Rounds for the workloads that run on servers started for each round;
+// GetFeature on 100 features has two, to leave time for the paired rows
+// (its ratio to the ceiling is the paired row's, with the index).
 const FRESH_ROUNDS = flags.quick ? 1 : 3;
-// Paired GetFeature (see `paired`): pairs of servers, windows each.
+const GF100_ROUNDS = flags.quick ? 1 : 2;
+// Paired rows (see `paired`): pairs of servers, windows each.
 const PAIRS = flags.quick ? 1 : 2;
 const WINDOWS = 3;
 const SERVER_CPU = "0";
@@ -478,17 +483,18 @@ async function compareFresh(
   db: string,
   run: (server: Running) => Promise<Result>,
   last?: (name: string, server: Running) => Promise<void>,
+  rounds = FRESH_ROUNDS,
 ): Promise<void> {
   const best = new Map<string, Result>();
   // The workload's row comes before any row `last` records.
   if (!rows.has(workload)) rows.set(workload, new Map());
   let order = [...names];
-  for (let round = 0; round < FRESH_ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const name of order) {
       const server = await start(name, db);
       try {
         keepBest(best, name, await run(server));
-        if (round === FRESH_ROUNDS - 1) await last?.(name, server);
+        if (round === rounds - 1) await last?.(name, server);
       } finally {
         await stop(server);
       }
@@ -584,7 +590,7 @@ async function steadyState(): Promise<void> {
   }
 }
 
-/** One side of a paired GetFeature run: a server, its database, its request. */
+/** One side of a paired run: a server, its database, its request. */
 interface Side {
   name: string;
   db: string;
@@ -592,9 +598,50 @@ interface Side {
 }
 
 /**
- * GetFeature at 64 callers on two servers, paired: both run at once on
- * CPU 0, each loaded by its own h2load on CPU 1 over the same windows of
- * SECONDS, and each window gives the ratio of their CPU per call. Whatever
+ * A workload as a paired run drives it: `run` loads one server, for its
+ * warm-up or for one window, and returns the units of work done (calls,
+ * features, points, notes).
+ */
+interface PairedWork {
+  name: string;
+  run(server: Running, body: string, warmup: boolean): Promise<number>;
+}
+
+/** A paired workload on h2load: windows of SECONDS (`-D`). */
+function pairedH2load(
+  method: string,
+  concurrency: string,
+  unitsPerCall: number,
+  warmupCalls: number,
+): PairedWork {
+  return {
+    name: method,
+    async run(server, body, warmup) {
+      const calls = warmup ? `-n ${warmupCalls}` : `-D ${SECONDS * 1000}ms`;
+      const done = await h2load(
+        server.port,
+        method,
+        body,
+        `${concurrency} ${calls}`,
+      );
+      return done.calls * unitsPerCall;
+    },
+  };
+}
+
+// The same loads as the sequential rounds (getFeature, listFeatures,
+// recordRoute). Not RouteChat: each server's note store grows through the
+// run, and their collections fall in different windows (paired windows of
+// 30,000 notes spread 0.57-1.50x in scratch runs, 2026-11-30).
+const PAIRED_GET = pairedH2load("GetFeature", "-c 4 -m 16", 1, 10_000);
+const PAIRED_LIST = pairedH2load("ListFeatures", "-c 2 -m 2", inRect, 8);
+const PAIRED_ROUTE = pairedH2load("RecordRoute", "-c 2 -m 1", ROUTE_POINTS, 2);
+
+/**
+ * One workload on two servers, paired: both run at once on CPU 0, each
+ * loaded by its own generator on CPU 1 over the same windows (for
+ * GetFeature, 64 callers for SECONDS), and each window gives the ratio of
+ * their CPU per unit of work. Whatever
  * the machine does during a window it does to both, so the ratio moves far
  * less than between rounds run one after the other (there one server's
  * rounds spread by up to 47%; paired, the ceiling against itself stays
@@ -602,33 +649,36 @@ interface Side {
  * servers started for it, `a`'s CPU per call over `b`'s: how many times
  * faster `b` is.
  */
-async function paired(a: Side, b: Side, pairs: number): Promise<number[]> {
+async function paired(
+  a: Side,
+  b: Side,
+  pairs: number,
+  work: PairedWork,
+): Promise<number[]> {
   const ratios: number[] = [];
   for (let pair = 0; pair < pairs; pair++) {
     const both = [await start(a.name, a.db), await start(b.name, b.db)];
     const bodies = [a.body, b.body];
     try {
-      const load = (calls: string) =>
+      const load = (warmup: boolean) =>
         Promise.all(
-          both.map((server, i) =>
-            h2load(server.port, "GetFeature", bodies[i], `-c 4 -m 16 ${calls}`)
-          ),
+          both.map((server, i) => work.run(server, bodies[i], warmup)),
         );
       const cpu = () =>
         Promise.all(both.map((server) => readCpu(server.process.pid)));
-      await load("-n 10000");
+      await load(true);
       for (let window = 0; window < WINDOWS; window++) {
         const before = await cpu();
-        const done = await load(`-D ${SECONDS * 1000}ms`);
+        const done = await load(false);
         const after = await cpu();
-        const [x, y] = done.map((run, i) =>
-          cpuBetween(before[i], after[i]) / run.calls * 1e6
+        const [x, y] = done.map((units, i) =>
+          cpuBetween(before[i], after[i]) / units * 1e6
         );
         ratios.push(x / y);
         console.error(
-          `    paired: ${a.name} ${x.toFixed(1)} us, ${b.name} ${
-            y.toFixed(1)
-          } us per call: ${(x / y).toFixed(2)}x`,
+          `    paired ${work.name}: ${a.name} ${x.toFixed(2)} us, ${b.name} ${
+            y.toFixed(2)
+          } us per unit: ${(x / y).toFixed(2)}x`,
         );
       }
     } finally {
@@ -653,38 +703,87 @@ function pairedSummary(ratios: number[]): string {
 }
 
 /**
- * The paired rows: ours against the ceiling on 100,000 features, ours on
- * 100,000 features against ours on 100 (cost flat in database size), and
- * with --before, ours against ours as of that commit.
+ * The paired rows: ours against the ceiling on GetFeature, ListFeatures
+ * and RecordRoute (100,000 features), ours against naive on GetFeature
+ * (100,000 features; one pair, the margin being about 2x), ours on 100,000
+ * features against ours on 100 (cost flat in database size), and with
+ * --before, ours against ours as of that commit. Each goes in the table's
+ * `column`.
  * Not ours against the ceiling on 100 features as well: the bench would
  * take more than three minutes, and with the index that is the same
  * comparison (a lookup of 18 ns in a call of about 100 us).
  */
-const PAIRED_CEILING = "GetFeature, 100k features, paired";
-const PAIRED_FLAT = "GetFeature, ours on 100k / ours on 100 features, paired";
-const PAIRED_BEFORE = "GetFeature, 100k features, ours / before, paired";
-const pairedRows = new Map<string, number[]>();
+interface PairedRow {
+  label: string;
+  a: Side;
+  b: Side;
+  work: PairedWork;
+  pairs: number;
+  column: string;
+}
+const BY_CPU = "ours/ceiling by CPU per unit";
+const pairedRows = new Map<string, { ratios: number[]; column: string }>();
 async function runPaired(): Promise<void> {
-  const side = (name: string, size: "100" | "100k"): Side => ({
+  const side = (name: string, size: "100" | "100k", body?: string): Side => ({
     name,
     db: `${dir}/db${size}.json`,
-    body: `get${size}.bin`,
+    body: body ?? `get${size}.bin`,
   });
-  const rows: [string, Side, Side][] = [];
-  if (names.includes("ceiling") && names.includes("ours")) {
-    rows.push([PAIRED_CEILING, side("ceiling", "100k"), side("ours", "100k")]);
+  const rows: PairedRow[] = [];
+  const has = (name: string) => names.includes(name);
+  if (has("ceiling") && has("ours")) {
+    for (
+      const [label, body, work] of [
+        ["GetFeature, 100k features", undefined, PAIRED_GET],
+        [LF, "list.bin", PAIRED_LIST],
+        [RR, "route.bin", PAIRED_ROUTE],
+      ] as const
+    ) {
+      rows.push({
+        label: `${label}, paired`,
+        a: side("ceiling", "100k", body),
+        b: side("ours", "100k", body),
+        work,
+        pairs: PAIRS,
+        column: BY_CPU,
+      });
+    }
   }
-  if (names.includes("ours")) {
-    rows.push([PAIRED_FLAT, side("ours", "100"), side("ours", "100k")]);
+  if (has("naive") && has("ours")) {
+    rows.push({
+      label: "GetFeature, 100k features, ours / naive, paired",
+      a: side("naive", "100k"),
+      b: side("ours", "100k"),
+      work: PAIRED_GET,
+      pairs: 1,
+      column: "ours/naive",
+    });
+  }
+  if (has("ours")) {
+    rows.push({
+      label: "GetFeature, ours on 100k / ours on 100 features, paired",
+      a: side("ours", "100"),
+      b: side("ours", "100k"),
+      work: PAIRED_GET,
+      pairs: 1,
+      column: "ours",
+    });
   }
   // With --before: ours against itself as of REV, the way to tell a change
   // of a few per cent in GetFeature's cost from the machine's noise.
-  if (names.includes("before") && names.includes("ours")) {
-    rows.push([PAIRED_BEFORE, side("before", "100k"), side("ours", "100k")]);
+  if (has("before") && has("ours")) {
+    rows.push({
+      label: "GetFeature, 100k features, ours / before, paired",
+      a: side("before", "100k"),
+      b: side("ours", "100k"),
+      work: PAIRED_GET,
+      pairs: PAIRS,
+      column: "ours/before",
+    });
   }
-  for (const [label, a, b] of rows) {
-    const ratios = await paired(a, b, label === PAIRED_FLAT ? 1 : PAIRS);
-    pairedRows.set(label, ratios);
+  for (const { label, a, b, work, pairs, column } of rows) {
+    const ratios = await paired(a, b, pairs, work);
+    pairedRows.set(label, { ratios, column });
     console.error(`  ${label}: ${pairedSummary(ratios)}`);
   }
 }
@@ -709,6 +808,8 @@ await compareFresh(
   GF100,
   `${dir}/db100.json`,
   (s) => getFeature(s, "get100.bin"),
+  undefined,
+  GF100_ROUNDS,
 );
 // The 100,000-feature workloads: each round on servers started for it
 // (see compareFresh), each running every workload of its round in turn.
@@ -828,7 +929,7 @@ const header = [
   ...columns,
   "ours/naive",
   "ours/ceiling",
-  "ours/ceiling by CPU per unit",
+  BY_CPU,
   ...(flags.before ? ["ours/before"] : []),
   `generator CPU (${columns.map((c) => c[0]).join("/")})`,
   `server CPU (${columns.map((c) => c[0]).join("/")})`,
@@ -874,14 +975,8 @@ for (
     return value === undefined ? "" : value.toFixed(0);
   }));
 }
-// Paired rows, median and range: ours against the ceiling in the by-CPU
-// column, ours against itself (flatness) in ours' column.
-for (const [label, ratios] of pairedRows) {
-  const column = label === PAIRED_FLAT
-    ? "ours"
-    : label === PAIRED_BEFORE
-    ? "ours/before"
-    : "ours/ceiling by CPU per unit";
+// Paired rows, median and range, each in its column.
+for (const [label, { ratios, column }] of pairedRows) {
   lines.push(
     header.map((name, i) =>
       i === 0
