@@ -73,8 +73,8 @@ export interface ServerOptions {
   /**
    * Whether `logger` gets the access log (default true). False keeps the
    * logger for errors and costs calls nothing: the access log's
-   * interceptor is not installed (with it, a GetFeature call measured up
-   * to a few per cent dearer even when the logger dropped its lines).
+   * interceptor is not installed (with it, a GetFeature call measured
+   * about 2% dearer even when the logger dropped its lines).
    */
   accessLog?: boolean;
   /**
