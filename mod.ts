@@ -44,6 +44,7 @@ export type {
   Logger,
   LoggerOptions,
   LogLevel,
+  LogOutput,
 } from "./lib/log.ts";
 export { loadToken, TOKEN_ENV, TokenError } from "./lib/auth.ts";
 export {
