@@ -262,6 +262,36 @@ Deno.test("text lines longer than a batch reach a write function whole", () => {
   ]);
 });
 
+Deno.test("batches go to the output given, whole even when it takes a few bytes at a time", () => {
+  const chunks: Uint8Array[] = [];
+  // Takes at most 7 bytes per write, as a pipe or socket may.
+  const output = {
+    writeSync(bytes: Uint8Array): number {
+      chunks.push(bytes.slice(0, 7));
+      return Math.min(7, bytes.length);
+    },
+  };
+  for (const format of ["text", "json"] as const) {
+    chunks.length = 0;
+    const logger = createLogger({ format, output, now: () => new Date(0) });
+    logger.info("first", { place: "Zürich" });
+    logger.warn("second", { n: 2 });
+    assert.equal(chunks.length, 0, "held until a batch fills or a flush");
+    logger.flush!();
+    const text = new TextDecoder().decode(
+      Uint8Array.from(chunks.flatMap((chunk) => [...chunk])),
+    );
+    assert.deepEqual(
+      text,
+      format === "text"
+        ? "1970-01-01T00:00:00.000Z INFO first place=Zürich\n" +
+          "1970-01-01T00:00:00.000Z WARN second n=2\n"
+        : '{"level":"info","time":"1970-01-01T00:00:00.000Z","place":"Zürich","msg":"first"}\n' +
+          '{"level":"warn","time":"1970-01-01T00:00:00.000Z","n":2,"msg":"second"}\n',
+    );
+  }
+});
+
 Deno.test("the server CLI logs start-up, calls and shutdown in the chosen format", async () => {
   const db = await writeDbFile([{ name: "Here", location: here }]);
   try {
