@@ -10,8 +10,18 @@ import type { Bounds } from "../lib/geo.ts";
 import type { Feature, Point } from "../lib/types.ts";
 import { encodePoint } from "../lib/wire.ts";
 
-/** A small seeded PRNG (mulberry32): the same data on every run. */
-export function random(seed: number): () => number {
+/**
+ * A small seeded PRNG (mulberry32): the same data on every run, for the
+ * benches and the tests alike.
+ *
+ * @example
+ * ```ts
+ * import { mulberry32 } from "./data.ts";
+ * const next = mulberry32(7);
+ * next() === mulberry32(7)(); // true
+ * ```
+ */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -34,7 +44,7 @@ const LNG_SPAN = 3_600_000_000;
  * too).
  */
 export function makeFeatures(count: number, seed = 1): Feature[] {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const features: Feature[] = [];
   for (let i = 0; i < count; i++) {
     const location = {
@@ -75,7 +85,7 @@ export function makeRoute(
   features: readonly Feature[],
   count: number,
 ): Point[] {
-  const next = random(7);
+  const next = mulberry32(7);
   const points: Point[] = [];
   let latitude = 0;
   let longitude = 0;

@@ -21,6 +21,9 @@ import type { Feature, Point, Rectangle, RouteNote } from "../mod.ts";
 import type { RouteGuideClient as GeneratedClient } from "../lib/gen/routeguide/RouteGuide.ts";
 import assert from "node:assert/strict";
 
+// Seeded, so that random tests are repeatable; the seed is in the test name.
+export { mulberry32 } from "../bench/data.ts";
+
 /** The repository root, where deno.json (and its permission sets) live. */
 export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
 
@@ -379,19 +382,4 @@ function lineSplitter(): TransformStream<string, string> {
       if (buffer) controller.enqueue(buffer);
     },
   });
-}
-
-/**
- * A small seeded PRNG (mulberry32) so random tests are repeatable; the seed
- * is in the test name.
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
