@@ -24,6 +24,7 @@ import {
   shareRectangle,
   writeDb,
 } from "./data.ts";
+import { childrenCpuSeconds, cpuBetween, readCpu } from "./cpu.ts";
 import { waitForFile } from "./output.ts";
 
 const { values: flags } = parseArgs({
@@ -201,37 +202,6 @@ async function proc(path: string): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** A process's CPU time so far, in nanoseconds by thread. */
-type CpuReading = Map<string, number>;
-
-/**
- * Reads every thread's time on CPU from its schedstat, in nanoseconds:
- * /proc/PID/stat counts 10 ms ticks, which moved a 1.5 s window's CPU per
- * call by up to 1-2%.
- */
-async function readCpu(pid: number): Promise<CpuReading> {
-  const out = await new Deno.Command("sh", {
-    args: ["-c", `grep -H '' /proc/${pid}/task/*/schedstat`],
-  }).output();
-  const reading: CpuReading = new Map();
-  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const match = line.match(/task\/(\d+)\/schedstat:(\d+)/);
-    if (match) reading.set(match[1], Number(match[2]));
-  }
-  return reading;
-}
-
-/**
- * CPU seconds between two readings. A thread started in between counts
- * whole; one that ended in between loses its time since `before` (the
- * servers' threads live as long as they do).
- */
-function cpuBetween(before: CpuReading, after: CpuReading): number {
-  let ns = 0;
-  for (const [thread, time] of after) ns += time - (before.get(thread) ?? 0);
-  return ns / 1e9;
-}
-
 async function rssMb(pid: number): Promise<number> {
   const status = await proc(`${pid}/status`);
   return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
@@ -269,11 +239,11 @@ async function timed(
   server: Running,
   run: () => Promise<Load>,
 ): Promise<Result> {
-  const cpu0 = await readCpu(server.process.pid);
+  const cpu0 = await readCpu([server.process.pid]);
   const t0 = performance.now();
   const load = await run();
   const wall = (performance.now() - t0) / 1000;
-  const cpu = cpuBetween(cpu0, await readCpu(server.process.pid));
+  const cpu = cpuBetween(cpu0, await readCpu([server.process.pid]));
   return {
     rate: load.units / wall,
     cpuUs: cpu / load.units * 1e6,
@@ -317,15 +287,10 @@ async function h2load(
     throw new Error(`h2load failed: ${text}`);
   }
   const seconds = Number(finished[1]) / (finished[2] === "ms" ? 1000 : 1);
-  // bash `times`: the last line is the children's user and system time.
-  const times = text.trim().split("\n").at(-1)!.match(
-    /(\d+)m([\d.]+)s (\d+)m([\d.]+)s/,
-  )!;
   return {
     calls: Number(done[1]),
     perSecond: Number(done[1]) / seconds,
-    cpuSeconds: Number(times[1]) * 60 + Number(times[2]) +
-      Number(times[3]) * 60 + Number(times[4]),
+    cpuSeconds: childrenCpuSeconds(text),
   };
 }
 
@@ -668,7 +633,7 @@ async function paired(
           both.map((server, i) => work.run(server, bodies[i], warmup)),
         );
       const cpu = () =>
-        Promise.all(both.map((server) => readCpu(server.process.pid)));
+        Promise.all(both.map((server) => readCpu([server.process.pid])));
       await load(true);
       for (let window = 0; window < WINDOWS; window++) {
         const before = await cpu();

@@ -27,6 +27,13 @@ import {
   RedisProcess,
   ServerProcess,
 } from "../tests/scale_helpers.ts";
+import {
+  childrenCpuSeconds,
+  cpuBetween,
+  type CpuReading,
+  readCpu,
+} from "./cpu.ts";
+import { grpcFrame } from "./data.ts";
 
 const { values } = parseArgs({
   options: {
@@ -54,37 +61,11 @@ if (!hasRedis || !hasNginx || !hasH2load) {
   Deno.exit(2);
 }
 
-/** One gRPC length-prefixed message frame. */
-function frame(message: Buffer): Uint8Array {
-  const out = new Uint8Array(5 + message.length);
-  new DataView(out.buffer).setUint32(1, message.length);
-  out.set(message, 5);
-  return out;
-}
-
 const NOTES_PER_CALL = 100;
 const here = { latitude: 400_000_000, longitude: -740_000_000 };
 
 const dir = await Deno.makeTempDir({ prefix: "routeguide-bench-scale-" });
 const stack: { stop(): Promise<unknown> }[] = [];
-
-/**
- * CPU seconds (user + system) the processes have used so far, summed. Read
- * through `cat`: Deno wants --allow-all to read other processes' /proc files.
- */
-async function cpuSeconds(pids: number[]): Promise<number> {
-  const { stdout } = await new Deno.Command("cat", {
-    args: pids.map((pid) => `/proc/${pid}/stat`),
-    stderr: "null",
-  }).output();
-  let ticks = 0;
-  for (const stat of new TextDecoder().decode(stdout).split("\n")) {
-    if (!stat) continue;
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
-  }
-  return ticks / 100; // USER_HZ
-}
 
 async function childPids(pid: number): Promise<number[]> {
   const { stdout } = await new Deno.Command("pgrep", {
@@ -112,9 +93,9 @@ async function load(
   streams: number,
   groups: Record<string, number[]>,
 ): Promise<Measure> {
-  const before: Record<string, number> = {};
+  const before: Record<string, CpuReading> = {};
   for (const [name, pids] of Object.entries(groups)) {
-    before[name] = await cpuSeconds(pids);
+    before[name] = await readCpu(pids);
   }
   const started = performance.now();
   // `times` prints the CPU that h2load (bash's child) used.
@@ -134,16 +115,9 @@ async function load(
   }
   const cores: Record<string, number> = {};
   for (const [name, pids] of Object.entries(groups)) {
-    cores[name] = (await cpuSeconds(pids) - before[name]) / wall;
+    cores[name] = cpuBetween(before[name], await readCpu(pids)) / wall;
   }
-  // bash's `times`: second line is children's "XmY.YYYs XmY.YYYs".
-  const child = text.trim().split("\n").at(-1)!.match(
-    /(\d+)m([\d.]+)s (\d+)m([\d.]+)s/,
-  );
-  if (child) {
-    cores.h2load = (Number(child[1]) * 60 + Number(child[2]) +
-      Number(child[3]) * 60 + Number(child[4])) / wall;
-  }
+  cores.h2load = childrenCpuSeconds(text) / wall;
   return { perSecond: Number(rate[1]), cores };
 }
 
@@ -171,12 +145,12 @@ try {
   const getFeatureBody = `${dir}/get_feature.bin`;
   await Deno.writeFile(
     getFeatureBody,
-    frame(routeGuideServiceDefinition.GetFeature.requestSerialize(here)),
+    grpcFrame(routeGuideServiceDefinition.GetFeature.requestSerialize(here)),
   );
   // One RouteChat call = NOTES_PER_CALL notes at as many locations.
   const chatBody = `${dir}/route_chat.bin`;
   const notes = Array.from({ length: NOTES_PER_CALL }, (_, i) =>
-    frame(
+    grpcFrame(
       routeGuideServiceDefinition.RouteChat.requestSerialize(
         note(i, i, `bench note ${i}`),
       ),
