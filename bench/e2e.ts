@@ -663,9 +663,12 @@ function median(xs: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Paired ratios as `median (min-max)`. */
+/**
+ * Paired ratios as `median (min-max)`. The median has three decimals: the
+ * targets sit at 0.9x and 0.95x, and two would round 0.895 up to "0.90".
+ */
 function pairedSummary(ratios: number[]): string {
-  return `${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}-${
+  return `${median(ratios).toFixed(3)}x (${Math.min(...ratios).toFixed(2)}-${
     Math.max(...ratios).toFixed(2)
   })`;
 }
