@@ -38,7 +38,7 @@ const { values: flags } = parseArgs({
     aa: { type: "boolean" },
     // Only GetFeature on 100,000 features, at steady state (see steadyState).
     steady: { type: "boolean" },
-    // Only the paired GetFeature ratios (see `paired`).
+    // Only the paired rows (see `paired` and `runPaired`).
     paired: { type: "boolean" },
   },
 });
@@ -826,8 +826,8 @@ for (const [name, mb] of rssAfterLoad) {
   record(RSS, name, { rate: mb, ...noCpu });
 }
 
-// The ratios the targets name, paired (see `paired`): ours against the
-// ceiling, and ours on 100k against ours on 100 features.
+// The ratios the targets name, paired (see `runPaired`): ours against the
+// ceiling and against naive, and ours on 100k against ours on 100 features.
 await runPaired();
 // RouteChat on fresh servers each round: each stores what it is sent, so
 // each must start from the same empty board.
