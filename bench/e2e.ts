@@ -860,6 +860,19 @@ for (const name of names.filter((n) => n === "ours" || n === "before")) {
     await stop(server);
   }
 }
+// The stack's floor for that last figure: the ceiling with 100 features
+// (no database to speak of, nothing kept per call) after the same load.
+const floorRss = new Map<string, number>();
+if (names.includes("ceiling")) {
+  const server = await start("ceiling", `${dir}/db100.json`);
+  try {
+    await getFeature(server, "get100.bin");
+    await routeChat(server);
+    floorRss.set("ceiling", await rssMb(server.process.pid));
+  } finally {
+    await stop(server);
+  }
+}
 await Deno.remove(dir, { recursive: true });
 
 // ----------------------------------------------------------------- table
@@ -937,6 +950,7 @@ for (
       "RSS after GetFeature and RouteChat load, default db, MB",
       defaultRssLoaded,
     ],
+    ["RSS after the same load, 100 features (the stack's floor), MB", floorRss],
   ] as const
 ) {
   if (values.size === 0) continue;
