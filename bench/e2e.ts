@@ -861,7 +861,8 @@ for (const name of names.filter((n) => n === "ours" || n === "before")) {
   }
 }
 // The stack's floor for that last figure: the ceiling with 100 features
-// (no database to speak of, nothing kept per call) after the same load.
+// (no database to speak of; notes kept as the bytes they came in) after
+// the same load.
 const floorRss = new Map<string, number>();
 if (names.includes("ceiling")) {
   const server = await start("ceiling", `${dir}/db100.json`);
