@@ -3,8 +3,9 @@
  * runtime. Identity serializers (requests arrive and answers leave as raw
  * bytes), every stored feature encoded once at load, requests decoded by
  * hand, notes kept as the bytes they arrived in, no validation, no bounds,
- * no logging, and streamed answers written ahead (lib/write_ahead.ts: a
- * grpc-js interceptor, so within what grpc-js allows). It answers
+ * no logging, streamed answers written ahead (lib/write_ahead.ts) and a
+ * call's handler let go of when the call ends (lib/forwarding_call.ts):
+ * grpc-js interceptors, so within what grpc-js allows. It answers
  * correctly, so that the load generator measures the same work as on the
  * other servers.
  *
@@ -22,6 +23,7 @@ import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import type { Feature } from "../lib/types.ts";
 import { encodeFeature, encodeRouteSummary } from "../lib/wire.ts";
 import { writeAheadInterceptor } from "../lib/write_ahead.ts";
+import { releaseOnEndInterceptor } from "../lib/forwarding_call.ts";
 
 const { values } = parseArgs({ options: { db: { type: "string" } } });
 const features: Feature[] = JSON.parse(await Deno.readTextFile(values.db!));
@@ -67,7 +69,9 @@ const definition: grpc.ServiceDefinition = Object.fromEntries(
 
 const notes = new Map<string, Buffer[]>();
 
-const server = new grpc.Server({ interceptors: [writeAheadInterceptor()] });
+const server = new grpc.Server({
+  interceptors: [releaseOnEndInterceptor(), writeAheadInterceptor()],
+});
 server.addService(definition, {
   GetFeature(
     call: grpc.ServerUnaryCall<Buffer, Buffer>,

@@ -25,6 +25,7 @@ import type { Logger } from "./log.ts";
 import { addReflectionService } from "./reflection.ts";
 import { serverCredentials, type ServerTls } from "./credentials.ts";
 import { writeAheadInterceptor } from "./write_ahead.ts";
+import { releaseOnEndInterceptor } from "./forwarding_call.ts";
 
 /**
  * Default grace period for calls in flight at shutdown, in milliseconds.
@@ -142,9 +143,13 @@ export async function startServer(
     limits.maxConcurrentChats,
   );
   // grpc-js wraps the transport's call in the first interceptor first.
-  // Write-ahead goes next to the transport, where messages are written; the
-  // access log next, so that it sees statuses the others send.
-  const interceptors: grpc.ServerInterceptor[] = [writeAheadInterceptor()];
+  // Releasing goes next to the transport, so that a call that has ended
+  // holds none of the others; write-ahead next, where messages are written;
+  // the access log next, so that it sees statuses the others send.
+  const interceptors: grpc.ServerInterceptor[] = [
+    releaseOnEndInterceptor(),
+    writeAheadInterceptor(),
+  ];
   if (options.logger && (options.accessLog ?? true)) {
     interceptors.push(accessLogInterceptor(options.logger));
   }
