@@ -719,8 +719,6 @@ async function runPaired(): Promise<void> {
         column: BY_CPU,
       });
     }
-  }
-  if (has("ceiling") && has("ours")) {
     rows.push({
       label: "GetFeature, 100 features, paired",
       a: side("ceiling", "100"),
@@ -849,6 +847,13 @@ await compareFresh(
     record(RSS_CHAT, name, { rate: await rssMb(server.process.pid), ...noCpu }),
 );
 
+/** RSS after the load of the default-db row: GetFeature, then RouteChat. */
+async function rssAfterLoadMb(server: Running): Promise<number> {
+  await getFeature(server, "get100.bin");
+  await routeChat(server);
+  return await rssMb(server.process.pid);
+}
+
 // Our start with the default database (the world's cities), best of 3;
 // then RSS once idle, and after GetFeature and RouteChat load.
 const defaultStart = new Map<string, number>();
@@ -863,9 +868,7 @@ for (const name of names.filter((n) => n === "ours" || n === "before")) {
     );
     if (i === 2) {
       defaultRss.set(name, await rssMb(server.process.pid));
-      await getFeature(server, "get100.bin");
-      await routeChat(server);
-      defaultRssLoaded.set(name, await rssMb(server.process.pid));
+      defaultRssLoaded.set(name, await rssAfterLoadMb(server));
     }
     await stop(server);
   }
@@ -877,9 +880,7 @@ const floorRss = new Map<string, number>();
 if (names.includes("ceiling")) {
   const server = await start("ceiling", `${dir}/db100.json`);
   try {
-    await getFeature(server, "get100.bin");
-    await routeChat(server);
-    floorRss.set("ceiling", await rssMb(server.process.pid));
+    floorRss.set("ceiling", await rssAfterLoadMb(server));
   } finally {
     await stop(server);
   }
