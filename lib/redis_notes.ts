@@ -105,9 +105,11 @@ function redactedUrl(url: string): string {
 /**
  * RouteChat notes in Redis. Each location is a capped list; a sorted set
  * ranks locations by last use so the least recently used is dropped first.
- * When Redis is unreachable `exchange` fails at once with UNAVAILABLE (no
- * queueing), `healthy` turns false, and the client keeps reconnecting in the
- * background; once Redis is back, notes flow again without a restart.
+ * When Redis is unreachable, or leaves a command unanswered for `timeoutMs`,
+ * `exchange` fails with UNAVAILABLE and `healthy` turns false; from then on
+ * `exchange` fails at once (nothing is queued) until Redis answers a PING
+ * again. The client keeps reconnecting in the background, so notes flow
+ * again without a restart.
  *
  * @example
  * ```ts ignore
@@ -126,9 +128,17 @@ export class RedisNoteBoard implements NoteBoard {
   readonly #where: string;
   readonly #prefix: string;
   readonly #limits: [string, string];
+  readonly #timeoutMs: number;
+  readonly #retryMs: number;
   readonly #listeners = new Set<(healthy: boolean) => void>();
   #healthy = false;
   #closed = false;
+  /** Why Redis was last out of reach, for messages. */
+  #problem = "not connected";
+  /** Whether {@link #probe} is running. */
+  #probing = false;
+  /** Ends the probe's pause before its next PING. */
+  #wake = () => {};
 
   private constructor(options: RedisNoteBoardOptions, redis: Redis) {
     const notesPerLocation = options.notesPerLocation ??
@@ -140,15 +150,18 @@ export class RedisNoteBoard implements NoteBoard {
     this.#limits = [String(notesPerLocation), String(maxLocations)];
     this.#prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
     this.#where = `Redis at ${redactedUrl(options.url)}`;
-    const timeout = options.timeoutMs ?? 2_000;
-    const maxDelay = options.maxReconnectDelayMs ?? 1_000;
+    const timeout = this.#timeoutMs = options.timeoutMs ?? 2_000;
+    const maxDelay = this.#retryMs = options.maxReconnectDelayMs ?? 1_000;
     let connectedOnce = false;
     this.#client = redis.createClient({
       url: options.url,
       scripts: { exchange: exchangeScript(redis) },
       // Fail calls at once while Redis is away instead of queueing them.
       disableOfflineQueue: true,
-      commandOptions: { timeout },
+      // node-redis's command timeout stops counting once a command is
+      // written, so it never fires for a Redis that is stopped but still
+      // connected; #deadline bounds the whole wait instead.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: timeout,
         // The first connection must work (the server refuses to start
@@ -157,28 +170,34 @@ export class RedisNoteBoard implements NoteBoard {
           connectedOnce ? Math.min(50 * 2 ** retries, maxDelay) : cause,
       },
     });
-    // node-redis reports every failed attempt here; health says the rest.
-    this.#client.on("error", () => this.#setHealthy(false));
-    this.#client.on("end", () => this.#setHealthy(false));
-    this.#client.on("reconnecting", () => this.#setHealthy(false));
+    // node-redis reports every failed attempt here.
+    this.#client.on("error", (error: Error) => this.#lost(error.message));
+    this.#client.on("end", () => this.#lost("connection closed"));
+    this.#client.on("reconnecting", () => this.#lost());
+    // Connected is not answering (a stopped Redis still accepts
+    // connections): health waits for the probe's PING.
     this.#client.on("ready", () => {
       connectedOnce = true;
-      this.#setHealthy(true);
+      this.#wake();
+      void this.#probe();
     });
   }
 
   /**
    * Connects to Redis; rejects with a RouteGuideError (UNAVAILABLE) naming
-   * the URL when it cannot be reached.
+   * the URL when it cannot be reached or does not answer within `timeoutMs`.
    */
   static async connect(
     options: RedisNoteBoardOptions,
   ): Promise<RedisNoteBoard> {
     const board = new RedisNoteBoard(options, await import("redis"));
     try {
-      await board.#client.connect();
+      await board.#deadline(
+        board.#client.connect().then(() => board.#client.ping()),
+      );
+      board.#setHealthy(true);
     } catch (error) {
-      board.#closed = true;
+      await board.close();
       throw new RouteGuideError(
         Status.UNAVAILABLE,
         `cannot reach ${board.#where}: ${(error as Error).message}`,
@@ -188,7 +207,7 @@ export class RedisNoteBoard implements NoteBoard {
     return board;
   }
 
-  /** Whether Redis is connected and ready for commands. */
+  /** Whether Redis answers commands now. */
   get healthy(): boolean {
     return this.#healthy;
   }
@@ -208,16 +227,74 @@ export class RedisNoteBoard implements NoteBoard {
     for (const listener of this.#listeners) listener(healthy);
   }
 
+  /** Redis is out of reach: unhealthy until the probe gets an answer. */
+  #lost(problem?: string): void {
+    if (problem) this.#problem = problem;
+    this.#setHealthy(false);
+    void this.#probe();
+  }
+
+  /**
+   * PINGs until Redis answers, one PING at a time: a stopped Redis holds
+   * one PING, not one per attempt. A PING refused (offline, or an error
+   * such as LOADING) is retried on the next "ready" or after a pause.
+   */
+  async #probe(): Promise<void> {
+    if (this.#probing) return;
+    this.#probing = true;
+    try {
+      while (!this.#healthy && !this.#closed) {
+        try {
+          await this.#client.ping();
+          // Answered, unless the connection dropped meanwhile.
+          if (this.#client.isReady) this.#setHealthy(true);
+        } catch {
+          if (this.#closed) break;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, this.#retryMs);
+            this.#wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+      }
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  /** `promise`, or a rejection once Redis has been silent for `timeoutMs`. */
+  #deadline<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const problem = `no answer within ${this.#timeoutMs} ms`;
+        this.#lost(problem);
+        reject(new Error(problem));
+      }, this.#timeoutMs);
+      promise.then((value) => {
+        clearTimeout(timer);
+        resolve(value);
+      }, (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
   /** Earlier notes at the location, oldest first; then stores the note. */
   async exchange(note: RouteNote): Promise<readonly RouteNote[]> {
     const { latitude, longitude } = note.location!;
     const key = `${this.#prefix}notes:${latitude},${longitude}`;
     let earlier: string[];
     try {
-      earlier = await this.#client.exchange(
+      // Known to be out of reach: sending would only add to what a
+      // stopped Redis holds, and make the caller wait for the deadline.
+      if (!this.#healthy) throw new Error(this.#problem);
+      earlier = await this.#deadline(this.#client.exchange(
         [key, `${this.#prefix}locations`, `${this.#prefix}clock`],
         [note.message, ...this.#limits],
-      );
+      ));
     } catch (error) {
       const reason = (error as Error).message;
       throw new RouteGuideError(
@@ -241,6 +318,7 @@ export class RedisNoteBoard implements NoteBoard {
     if (!this.#closed) {
       this.#closed = true;
       this.#listeners.clear();
+      this.#wake();
       // destroy(), not close(): it also stops a reconnection in progress.
       this.#client.destroy();
     }
