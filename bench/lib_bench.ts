@@ -83,7 +83,7 @@ Deno.bench("rectangle query: naive filter", {
 Deno.bench("rectangle query: FeatureDatabase.within (kdbush)", {
   group: "rectangle",
 }, () => {
-  db.within(rect);
+  for (const _ of db.within(rect));
 });
 
 Deno.bench("distance: objects", { group: "distance", baseline: true }, () => {

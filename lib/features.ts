@@ -1,14 +1,20 @@
 /**
  * The feature database: named places at E7 points, indexed two ways so that
  * no query scans it. Exact-point lookups (GetFeature, RecordRoute) go through
- * a hash map on the E7 pair; rectangle queries (ListFeatures) through a
- * static k-d tree (kdbush), so their cost follows the number of matches.
+ * a hash map on the E7 pair; rectangle queries (ListFeatures) through
+ * static k-d trees (kdbush), so their cost follows the number of matches.
+ * There is a tree per block of 4,096 features in database order, so that a
+ * query can answer block by block: a call streaming the whole world holds
+ * one block's matches at a time, not 135,000.
  *
  * @module
  */
 import KDBush from "kdbush";
 import type { Bounds } from "./geo.ts";
 import type { Feature, Point } from "./types.ts";
+
+// Features per k-d tree: a block's matches are what a query holds at once.
+const BLOCK = 4_096;
 
 /**
  * Hash of an E7 pair for the open-addressing table below (a multiplicative
@@ -45,8 +51,8 @@ export class FeatureDatabase {
   // a database position + 1, 0 when empty. At most half full.
   readonly #slots: Int32Array;
   readonly #mask: number;
-  // kdbush cannot build an empty tree; an empty database has none.
-  readonly #tree: KDBush | undefined;
+  // A k-d tree per block of BLOCK features, in database order.
+  readonly #trees: KDBush[] = [];
 
   /** Indexes the given features (all must have a location). */
   constructor(features: readonly Feature[]) {
@@ -84,10 +90,12 @@ export class FeatureDatabase {
     this.#longitudes = longitudes;
     this.#slots = slots;
     this.#mask = mask;
-    if (n === 0) return;
-    const tree = new KDBush(n, 64, Int32Array);
-    for (let i = 0; i < n; i++) tree.add(longitudes[i], latitudes[i]);
-    this.#tree = tree.finish();
+    for (let start = 0; start < n; start += BLOCK) {
+      const end = Math.min(n, start + BLOCK);
+      const tree = new KDBush(end - start, 64, Int32Array);
+      for (let i = start; i < end; i++) tree.add(longitudes[i], latitudes[i]);
+      this.#trees.push(tree.finish());
+    }
   }
 
   /** How many features the database holds. */
@@ -143,7 +151,8 @@ export class FeatureDatabase {
   }
 
   /**
-   * Every feature inside bounds (edges included), in database order.
+   * Every feature inside bounds (edges included), in database order,
+   * found a block at a time as they are taken.
    *
    * @example
    * ```ts
@@ -152,15 +161,16 @@ export class FeatureDatabase {
    *   { name: "A", location: { latitude: 5, longitude: 5 } },
    *   { name: "B", location: { latitude: 50, longitude: 5 } },
    * ]);
-   * db.within({ minLatitude: 0, maxLatitude: 10, minLongitude: 0, maxLongitude: 10 })
-   *   .map((f) => f.name); // ["A"]
+   * const bounds = { minLatitude: 0, maxLatitude: 10, minLongitude: 0, maxLongitude: 10 };
+   * Array.from(db.within(bounds), (f) => f.name); // ["A"]
    * ```
    */
-  within(bounds: Bounds): Feature[] {
-    const ids = this.indicesWithin(bounds);
-    const found = new Array<Feature>(ids.length);
-    for (let i = 0; i < ids.length; i++) found[i] = this.#features[ids[i]];
-    return found;
+  *within(bounds: Bounds): Generator<Feature, void, undefined> {
+    const features = this.#features;
+    for (let block = 0; block < this.#trees.length; block++) {
+      const ids = this.#blockWithin(block, bounds);
+      for (let i = 0; i < ids.length; i++) yield features[ids[i]];
+    }
   }
 
   /**
@@ -178,15 +188,33 @@ export class FeatureDatabase {
    * ```
    */
   indicesWithin(bounds: Bounds): Uint32Array {
-    if (!this.#tree) return new Uint32Array(0);
-    const ids = this.#tree.range(
-      bounds.minLongitude,
-      bounds.minLatitude,
-      bounds.maxLongitude,
-      bounds.maxLatitude,
+    const blocks = this.#trees.map((_, block) =>
+      this.#blockWithin(block, bounds)
     );
-    // kdbush returns tree order; ids are database positions. A typed
-    // array sorts numerically and natively: 5x faster than a comparator.
-    return Uint32Array.from(ids).sort();
+    const ids = new Uint32Array(blocks.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const block of blocks) {
+      ids.set(block, at);
+      at += block.length;
+    }
+    return ids;
+  }
+
+  /** The database positions inside bounds in one block, ascending. */
+  #blockWithin(block: number, bounds: Bounds): Uint32Array {
+    const ids = Uint32Array.from(
+      this.#trees[block].range(
+        bounds.minLongitude,
+        bounds.minLatitude,
+        bounds.maxLongitude,
+        bounds.maxLatitude,
+      ),
+    );
+    // kdbush returns tree order, as positions in the block. A typed array
+    // sorts numerically and natively: 5x faster than a comparator.
+    ids.sort();
+    const start = block * BLOCK;
+    for (let i = 0; i < ids.length; i++) ids[i] += start;
+    return ids;
   }
 }

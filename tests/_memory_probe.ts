@@ -53,12 +53,12 @@ const copies = mode === "list"
 // feature once and keeps its bytes: the cache is full before the baseline
 // is measured, so the rounds measure only what stalled calls leave behind,
 // not how far into the database each got.
-const responseBytes = database.within({
+const responseBytes = [...database.within({
   minLatitude: -900_000_000,
   maxLatitude: 900_000_000,
   minLongitude: -1_800_000_000,
   maxLongitude: 1_800_000_000,
-}).reduce(
+})].reduce(
   (sum, feature) =>
     sum + 5 +
     routeGuideServerDefinition.ListFeatures.responseSerialize(feature).length,

@@ -97,7 +97,7 @@ for (
       const { lo, hi } = randomRectangle(random, features);
       const bounds = normalizeRectangle(lo, hi);
       const expected = bruteForce(features, bounds);
-      const got = db.within(bounds);
+      const got = [...db.within(bounds)];
       assert.equal(got.length, expected.length, JSON.stringify(bounds));
       // Same objects, in database order.
       for (let i = 0; i < got.length; i++) {
@@ -137,7 +137,9 @@ Deno.test("an empty database answers nothing", () => {
   assert.equal(db.size, 0);
   assert.equal(db.at(pt(0, 0)), undefined);
   assert.deepEqual(
-    db.within(normalizeRectangle(pt(-MAX_LAT, -MAX_LNG), pt(MAX_LAT, MAX_LNG))),
+    [...db.within(
+      normalizeRectangle(pt(-MAX_LAT, -MAX_LNG), pt(MAX_LAT, MAX_LNG)),
+    )],
     [],
   );
 });
