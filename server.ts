@@ -80,6 +80,12 @@ Production (health and reflection are always served):
   --max-concurrent-streams N  calls at once per connection (default ${DEFAULT_LIMITS.maxConcurrentStreams})
   --max-concurrent-chats N    RouteChat calls at once in total; more get
                               RESOURCE_EXHAUSTED (default ${DEFAULT_LIMITS.maxConcurrentChats})
+  --connection-window-bytes N answer bytes one connection may hold unsent
+                              (its client not reading) before its calls wait
+                              (default ${DEFAULT_LIMITS.connectionWindowBytes})
+  --max-queued-bytes N        answer bytes all connections may hold unsent;
+                              past it the calls of the connection holding
+                              most end in RESOURCE_EXHAUSTED (default ${DEFAULT_LIMITS.maxQueuedBytes})
   --keepalive-time SECONDS    ping a connection idle this long (default ${
   DEFAULT_LIMITS.keepaliveTimeMs / 1000
 })
@@ -155,6 +161,8 @@ try {
       "max-connection-idle": { type: "string" },
       "max-connection-age": { type: "string" },
       "max-connection-age-grace": { type: "string" },
+      "connection-window-bytes": { type: "string" },
+      "max-queued-bytes": { type: "string" },
       "log-format": { type: "string", default: "text" },
       "log-level": { type: "string", default: "info" },
       help: { type: "boolean", short: "h" },
@@ -246,6 +254,16 @@ const limits: ServerLimits = {
     "max-connection-age-grace",
     values["max-connection-age-grace"],
     DEFAULT_LIMITS.maxConnectionAgeGraceMs,
+  ),
+  connectionWindowBytes: positiveInt(
+    "connection-window-bytes",
+    values["connection-window-bytes"],
+    DEFAULT_LIMITS.connectionWindowBytes,
+  ),
+  maxQueuedBytes: positiveInt(
+    "max-queued-bytes",
+    values["max-queued-bytes"],
+    DEFAULT_LIMITS.maxQueuedBytes,
   ),
 };
 
@@ -392,6 +410,12 @@ if (!grpcLogsWanted) grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
 const running = server;
 async function shutdown(signal: string): Promise<void> {
   logger.info(`${signal}: shutting down (grace ${graceSeconds} s)`);
+  // Whatever a client or the note board's store does, the process ends a
+  // second after the grace period.
+  setTimeout(() => {
+    logger.flush?.();
+    Deno.exit(0);
+  }, graceSeconds * 1000 + 1_000);
   await running.close(graceSeconds * 1000);
   await notes.close();
   logger.info("RouteGuide server stopped");

@@ -3,7 +3,7 @@
  * runtime. Identity serializers (requests arrive and answers leave as raw
  * bytes), every stored feature encoded once at load, requests decoded by
  * hand, notes kept as the bytes they arrived in, no validation, no bounds,
- * no logging, streamed answers written ahead (lib/write_ahead.ts) and a
+ * no logging, streamed answers written ahead and bounded (lib/outbound.ts) and a
  * call's handler let go of when the call ends (lib/forwarding_call.ts):
  * grpc-js interceptors, so within what grpc-js allows. It answers
  * correctly, so that the load generator measures the same work as on the
@@ -22,8 +22,9 @@ import { distanceE7 } from "../lib/geo.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import type { Feature } from "../lib/types.ts";
 import { encodeFeature, encodeRouteSummary } from "../lib/wire.ts";
-import { writeAheadInterceptor } from "../lib/write_ahead.ts";
-import { releaseOnEndInterceptor } from "../lib/forwarding_call.ts";
+import { OutboundBudget } from "../lib/outbound.ts";
+import { DEFAULT_LIMITS } from "../lib/limits.ts";
+import "../lib/grpc_js_fixes.ts";
 
 const { values } = parseArgs({ options: { db: { type: "string" } } });
 const features: Feature[] = JSON.parse(await Deno.readTextFile(values.db!));
@@ -70,7 +71,7 @@ const definition: grpc.ServiceDefinition = Object.fromEntries(
 const notes = new Map<string, Buffer[]>();
 
 const server = new grpc.Server({
-  interceptors: [releaseOnEndInterceptor(), writeAheadInterceptor()],
+  interceptors: [new OutboundBudget(DEFAULT_LIMITS).interceptor()],
 });
 server.addService(definition, {
   GetFeature(

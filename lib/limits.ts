@@ -7,6 +7,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { RouteGuideError, Status } from "./errors.ts";
+import type { OutboundLimits } from "./outbound.ts";
 import type {
   ChatSession,
   RouteChatFastPath,
@@ -22,7 +23,7 @@ import type {
  * const strict: ServerLimits = { ...DEFAULT_LIMITS, maxConcurrentChats: 10 };
  * ```
  */
-export interface ServerLimits {
+export interface ServerLimits extends OutboundLimits {
   /** Largest request message accepted, in bytes (RESOURCE_EXHAUSTED past it). */
   maxReceiveMessageBytes: number;
   /** Calls in flight at once on one HTTP/2 connection. */
@@ -60,6 +61,8 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxConnectionIdleMs: 15 * 60_000,
   maxConnectionAgeMs: 60 * 60_000,
   maxConnectionAgeGraceMs: 5 * 60_000,
+  connectionWindowBytes: 64 << 10,
+  maxQueuedBytes: 32 << 20,
 });
 
 /**

@@ -24,8 +24,8 @@ import {
 import type { Logger } from "./log.ts";
 import { addReflectionService } from "./reflection.ts";
 import { serverCredentials, type ServerTls } from "./credentials.ts";
-import { writeAheadInterceptor } from "./write_ahead.ts";
-import { releaseOnEndInterceptor } from "./forwarding_call.ts";
+import { OutboundBudget } from "./outbound.ts";
+import "./grpc_js_fixes.ts";
 
 /**
  * Default grace period for calls in flight at shutdown, in milliseconds.
@@ -140,14 +140,12 @@ export async function startServer(
     }),
     limits.maxConcurrentChats,
   );
+  const outbound = new OutboundBudget(limits);
   // grpc-js wraps the transport's call in the first interceptor first.
-  // Releasing goes next to the transport, so that a call that has ended
-  // holds none of the others; write-ahead next, where messages are written;
+  // The outbound budget goes next to the transport, where messages are
+  // written and where a call that has ended can let go of all the others;
   // the access log next, so that it sees statuses the others send.
-  const interceptors: grpc.ServerInterceptor[] = [
-    releaseOnEndInterceptor(),
-    writeAheadInterceptor(),
-  ];
+  const interceptors: grpc.ServerInterceptor[] = [outbound.interceptor()];
   if (options.logger && (options.accessLog ?? true)) {
     interceptors.push(accessLogInterceptor(options.logger));
   }
@@ -197,11 +195,20 @@ export async function startServer(
       unwatchNotes?.();
       health?.setServing(false);
       closing ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => grpcServer.forceShutdown(), graceMs);
-        grpcServer.tryShutdown(() => {
+        const stopped = () => {
           clearTimeout(timer);
+          outbound.stop();
           resolve();
-        });
+        };
+        const timer = setTimeout(() => {
+          grpcServer.forceShutdown();
+          // grpc-js forgets its connections when channelz is off, so it
+          // cannot close them; and Deno never reports a destroyed
+          // connection closed, so tryShutdown would wait for good.
+          outbound.closeAll();
+          stopped();
+        }, graceMs);
+        grpcServer.tryShutdown(stopped);
       });
       return closing;
     },

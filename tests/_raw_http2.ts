@@ -1,15 +1,18 @@
 /**
- * A raw HTTP/2 gRPC client for tests: it sends requests and then reads
+ * Raw HTTP/2 gRPC clients for tests: one sends requests and then reads
  * nothing (the worst peer a server can have), or reads frames to see
- * exactly what the server sent.
+ * exactly what the server sent; another sends exact bytes and headers
+ * that grpc-js would not.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
+import http2 from "node:http2";
 
 const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-function frame(
+/** One HTTP/2 frame's bytes. */
+export function frame(
   type: number,
   flags: number,
   stream: number,
@@ -42,6 +45,16 @@ function literal(name: string, value: string): Uint8Array {
 export const INITIAL_WINDOW = 65_535;
 const MAX_FRAME = 16_384;
 
+/** More of what {@link stalledCall} sends. */
+export interface StalledCallOptions {
+  /** Headers added to every stream's request. */
+  headers?: Record<string, string>;
+  /** Bytes sent after the messages, in the same DATA frame. */
+  tail?: Uint8Array;
+  /** Whether to half-close each stream after its messages (default true). */
+  halfClose?: boolean;
+}
+
 /**
  * Opens a connection to `port`, calls `path` on `streams` streams, each
  * sending the serialized `request` `copies` times (within the initial
@@ -54,8 +67,61 @@ export async function stalledCall(
   request: Uint8Array,
   streams = 1,
   copies = 1,
+  options: StalledCallOptions = {},
 ): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const frames: Uint8Array[] = [
+    new TextEncoder().encode(PREFACE),
+    frame(0x4, 0, 0, new Uint8Array()),
+  ];
+  for (let i = 0; i < streams; i++) {
+    frames.push(
+      requestFrames(port, 1 + 2 * i, path, request, copies, options),
+    );
+  }
+  await writeAll(conn, Buffer.concat(frames));
+  return conn;
+}
+
+/**
+ * Calls `path` on a new stream `id` of a connection {@link stalledCall}
+ * opened, as it does, and grants the connection `window` more bytes to
+ * send (a WINDOW_UPDATE), so that the answer can flow.
+ */
+export async function anotherCall(
+  conn: Deno.TcpConn,
+  id: number,
+  path: string,
+  request: Uint8Array,
+  window = 1 << 20,
+): Promise<void> {
+  const port = (conn.remoteAddr as Deno.NetAddr).port;
+  const increment = new Uint8Array(4);
+  new DataView(increment.buffer).setUint32(0, window);
+  await writeAll(
+    conn,
+    Buffer.concat([
+      requestFrames(port, id, path, request, 1, {}),
+      frame(0x8, 0, 0, increment),
+    ]),
+  );
+}
+
+async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
+/** HEADERS and DATA frames of one call on stream `id`, half-closed. */
+function requestFrames(
+  port: number,
+  id: number,
+  path: string,
+  request: Uint8Array,
+  copies: number,
+  options: StalledCallOptions,
+): Uint8Array {
   const headers = Buffer.concat([
     literal(":method", "POST"),
     literal(":scheme", "http"),
@@ -63,32 +129,25 @@ export async function stalledCall(
     literal(":authority", `127.0.0.1:${port}`),
     literal("content-type", "application/grpc"),
     literal("te", "trailers"),
+    ...Object.entries(options.headers ?? {}).map(([n, v]) => literal(n, v)),
   ]);
   const one = new Uint8Array(5 + request.length);
   new DataView(one.buffer).setUint32(1, request.length);
   one.set(request, 5);
-  const body = Buffer.concat(Array.from({ length: copies }, () => one));
+  const body = Buffer.concat([
+    ...Array.from({ length: copies }, () => one),
+    options.tail ?? new Uint8Array(),
+  ]);
   if (body.length > INITIAL_WINDOW) throw new RangeError("over the window");
-  const frames: Uint8Array[] = [
-    new TextEncoder().encode(PREFACE),
-    frame(0x4, 0, 0, new Uint8Array()),
-  ];
-  for (let i = 0; i < streams; i++) {
-    const id = 1 + 2 * i;
-    frames.push(frame(0x1, 0x4, id, headers)); // HEADERS, END_HEADERS
-    for (let at = 0; at < body.length; at += MAX_FRAME) {
-      const last = at + MAX_FRAME >= body.length;
-      // DATA, END_STREAM on the last frame.
-      frames.push(
-        frame(0x0, last ? 0x1 : 0, id, body.subarray(at, at + MAX_FRAME)),
-      );
-    }
+  const frames = [frame(0x1, 0x4, id, headers)]; // HEADERS, END_HEADERS
+  for (let at = 0; at < body.length; at += MAX_FRAME) {
+    const last = at + MAX_FRAME >= body.length && options.halfClose !== false;
+    // DATA, END_STREAM on the last frame.
+    frames.push(
+      frame(0x0, last ? 0x1 : 0, id, body.subarray(at, at + MAX_FRAME)),
+    );
   }
-  const bytes = Buffer.concat(frames);
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
-  }
-  return conn;
+  return Buffer.concat(frames);
 }
 
 /** Reads until the peer closes the connection; true if it was the peer. */
@@ -151,4 +210,60 @@ export async function readFrames(
     }
   }
   return frames;
+}
+
+/** What a server answered to {@link bytesCall}. */
+export interface BytesAnswer {
+  /** The HTTP status. */
+  status: number;
+  /** grpc-status, from the trailers or a trailers-only answer (undefined without). */
+  code: number | undefined;
+  /** grpc-message, decoded. */
+  message: string;
+  /** The response body. */
+  body: Uint8Array;
+}
+
+/**
+ * One call over `node:http2` with exactly the given body bytes and headers
+ * (over a gRPC POST to `path`): for requests grpc-js will not send, read
+ * back whole.
+ */
+export function bytesCall(
+  port: number,
+  path: string,
+  body: Uint8Array,
+  headers: Record<string, string> = {},
+): Promise<BytesAnswer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on("error", reject);
+    const request = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": "application/grpc",
+      te: "trailers",
+      ...headers,
+    });
+    let head: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    const chunks: Uint8Array[] = [];
+    request.on("response", (h) => head = h);
+    request.on("trailers", (t) => trailers = t);
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("error", reject);
+    request.on("end", () => {
+      session.close();
+      const code = trailers["grpc-status"] ?? head["grpc-status"];
+      resolve({
+        status: Number(head[":status"]),
+        code: code === undefined ? undefined : Number(code),
+        message: decodeURIComponent(
+          String(trailers["grpc-message"] ?? head["grpc-message"] ?? ""),
+        ),
+        body: Buffer.concat(chunks),
+      });
+    });
+    request.end(body);
+  });
 }

@@ -12,7 +12,7 @@ import type { Feature, Point, Rectangle } from "../mod.ts";
 import { bindLoopback, collect, feature, pt, WORLD } from "./helpers.ts";
 
 /**
- * `releaseOnEndInterceptor`'s call (a plain ListeningCall) with its
+ * The outbound call's base (a plain ListeningCall) with its
  * listener in view, and the end of the call as a promise.
  */
 class Watched extends ListeningCall {

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { RouteGuideClient, Status } from "../mod.ts";
 import { asInterceptedCall, ForwardingCall } from "../lib/forwarding_call.ts";
 import { routeGuideServiceDefinition } from "../lib/proto.ts";
-import { writeAheadInterceptor } from "../lib/write_ahead.ts";
+import { OutboundBudget } from "../lib/outbound.ts";
+import { DEFAULT_LIMITS } from "../lib/limits.ts";
 import type { Feature, Rectangle } from "../mod.ts";
 import {
   assertStatus,
@@ -21,6 +22,10 @@ import {
 /** Counts messages handed to the transport and not yet written. */
 class InFlight extends ForwardingCall {
   static most = 0;
+  // The budget's interceptor finds the HTTP/2 stream on the call it wraps.
+  get stream(): unknown {
+    return (this.next as unknown as { stream: unknown }).stream;
+  }
   #writing = 0;
   override sendMessage(message: unknown, callback: () => void): void {
     InFlight.most = Math.max(InFlight.most, ++this.#writing);
@@ -46,7 +51,7 @@ async function streamingServer(
     // InFlight sits between write-ahead and the transport.
     interceptors: [
       (_method, call) => asInterceptedCall(new InFlight(call)),
-      writeAheadInterceptor(window),
+      new OutboundBudget(DEFAULT_LIMITS, window).interceptor(),
     ],
   });
   server.addService(routeGuideServiceDefinition, {
