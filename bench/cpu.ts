@@ -1,8 +1,8 @@
 /**
- * CPU time of the processes a bench runs: servers' from their threads'
- * schedstat, in nanoseconds (`/proc/PID/stat` counts 10 ms ticks, which
- * moved a 1.5 s window's CPU per call by up to 1-2%), and a load
- * generator's from bash's `times`.
+ * CPU time and memory of the processes a bench runs: servers' CPU from their
+ * threads' schedstat, in nanoseconds (`/proc/PID/stat` counts 10 ms ticks,
+ * which moved a 1.5 s window's CPU per call by up to 1-2%), a load
+ * generator's from bash's `times`, and a process's resident set.
  *
  * @module
  */
@@ -74,4 +74,21 @@ export function childrenCpuSeconds(output: string): number {
   if (!times) throw new Error(`no \`times\` line at the end of: ${output}`);
   return Number(times[1]) * 60 + Number(times[2]) +
     Number(times[3]) * 60 + Number(times[4]);
+}
+
+/**
+ * The resident set of process `pid`, in MB. Read through `cat`, as
+ * {@link readCpu} reads through `grep`.
+ *
+ * @example
+ * ```ts ignore
+ * import { rssMb } from "./cpu.ts";
+ * console.log(`${await rssMb(server.pid)} MB`);
+ * ```
+ */
+export async function rssMb(pid: number): Promise<number> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] })
+    .output();
+  const status = new TextDecoder().decode(out.stdout);
+  return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 }

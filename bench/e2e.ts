@@ -24,7 +24,7 @@ import {
   shareRectangle,
   writeDb,
 } from "./data.ts";
-import { childrenCpuSeconds, cpuBetween, readCpu } from "./cpu.ts";
+import { childrenCpuSeconds, cpuBetween, readCpu, rssMb } from "./cpu.ts";
 import { waitForFile } from "./output.ts";
 
 const { values: flags } = parseArgs({
@@ -193,18 +193,6 @@ async function stop(server: Running): Promise<void> {
   server.process.kill("SIGKILL");
   await server.process.status;
   await Deno.remove(server.log);
-}
-
-/** Reads a /proc file (Deno asks for --allow-all to read /proc directly). */
-async function proc(path: string): Promise<string> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${path}`] })
-    .output();
-  return new TextDecoder().decode(out.stdout);
-}
-
-async function rssMb(pid: number): Promise<number> {
-  const status = await proc(`${pid}/status`);
-  return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 }
 
 // ------------------------------------------------------------ generators

@@ -1,0 +1,149 @@
+/**
+ * `deno task soak`: the server's memory and latency under clients that
+ * never read. Starts `server.ts` on the default database, then for each
+ * load opens its connections over raw HTTP/2 (requests sent, nothing read)
+ * and, for `--seconds`, samples the server's RSS and times a GetFeature on
+ * a connection of its own every 100 ms:
+ *
+ * - ListFeatures: 3 connections x 100 streams, each the whole world;
+ * - RouteChat: 5 connections x 100 streams, each sending ~3,800 tiny notes
+ *   to a location that holds 100 notes (each note answered with 100).
+ *
+ * Usage: deno task soak [--seconds 30]
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { RouteGuideClient } from "../mod.ts";
+import { encodeRectangle, encodeRouteNote } from "../lib/wire.ts";
+import { INITIAL_WINDOW, stalledCall } from "../tests/_raw_http2.ts";
+import { rssMb } from "./cpu.ts";
+import { waitFor } from "./output.ts";
+
+/** What one load did to the server. */
+export interface SoakResult {
+  load: string;
+  /** Largest RSS sampled, in MB. */
+  maxRssMb: number;
+  /** GetFeature latencies, in ms. */
+  latencies: number[];
+  /** GetFeature calls that failed. */
+  failures: number;
+}
+
+const WORLD = {
+  lo: { latitude: -900_000_000, longitude: -1_800_000_000 },
+  hi: { latitude: 900_000_000, longitude: 1_800_000_000 },
+};
+const SPOT = { latitude: 407_838_351, longitude: -746_143_763 };
+
+/** The loads, each opening its never-reading connections on `port`. */
+export const LOADS: Record<string, (port: number) => Promise<Deno.TcpConn[]>> =
+  {
+    "ListFeatures 3 x 100": (port) => {
+      const request = encodeRectangle(WORLD);
+      return Promise.all(
+        [0, 1, 2].map(() =>
+          stalledCall(port, "/routeguide.RouteGuide/ListFeatures", request, 100)
+        ),
+      );
+    },
+    "RouteChat 5 x 100": async (port) => {
+      const address = `127.0.0.1:${port}`;
+      const client = new RouteGuideClient(address);
+      try {
+        const notes = Array.from({ length: 100 }, (_, i) => ({
+          location: SPOT,
+          message: `note ${i}`,
+        }));
+        for await (const _ of client.routeChat(notes));
+      } finally {
+        client.close();
+      }
+      const request = encodeRouteNote({ location: SPOT, message: "x" });
+      const copies = Math.floor(INITIAL_WINDOW / (request.length + 5));
+      return Promise.all(
+        [0, 1, 2, 3, 4].map(() =>
+          stalledCall(
+            port,
+            "/routeguide.RouteGuide/RouteChat",
+            request,
+            100,
+            copies,
+          )
+        ),
+      );
+    },
+  };
+
+/**
+ * Runs `load` against the server at `port` (process `pid`) for `seconds`,
+ * timing a GetFeature every 100 ms; closes the load's connections after.
+ */
+export async function soak(
+  load: string,
+  port: number,
+  pid: number,
+  seconds: number,
+): Promise<SoakResult> {
+  const client = new RouteGuideClient(`127.0.0.1:${port}`);
+  const conns = await LOADS[load](port);
+  const latencies: number[] = [];
+  let failures = 0;
+  let maxRssMb = 0;
+  const end = performance.now() + seconds * 1_000;
+  try {
+    while (performance.now() < end) {
+      const start = performance.now();
+      try {
+        await client.getFeature(SPOT, { timeoutMs: 5_000 });
+        latencies.push(performance.now() - start);
+      } catch {
+        failures++;
+      }
+      maxRssMb = Math.max(maxRssMb, await rssMb(pid));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    client.close();
+    for (const conn of conns) conn.close();
+  }
+  return { load, maxRssMb, latencies, failures };
+}
+
+/** The `q` quantile of `values`. */
+function quantile(values: number[], q: number): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: { seconds: { type: "string", default: "30" } },
+  });
+  const seconds = Number(values.seconds);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P", "server.ts", "--host", "127.0.0.1", "--port", "0"],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const [, port] = await waitFor(child.stdout, /listening on [\d.]+:(\d+)/);
+    console.log(`idle RSS ${(await rssMb(child.pid)).toFixed(0)} MB`);
+    console.log("| load | max RSS | GetFeature p50 | p99 | max | failed |");
+    console.log("| --- | --- | --- | --- | --- | --- |");
+    for (const load of Object.keys(LOADS)) {
+      const r = await soak(load, Number(port), child.pid, seconds);
+      const ms = (q: number) => `${quantile(r.latencies, q).toFixed(1)} ms`;
+      console.log(
+        `| ${load} | ${r.maxRssMb.toFixed(0)} MB | ${ms(0.5)} | ${ms(0.99)} | ${
+          ms(1)
+        } | ${r.failures} |`,
+      );
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+}
