@@ -68,7 +68,8 @@ const encoder = new TextEncoder();
 
 /**
  * Throws INVALID_ARGUMENT unless the note has a valid location and a
- * message of at most {@link MAX_NOTE_BYTES} UTF-8 bytes.
+ * message of valid Unicode (what UTF-8 can carry: protobuf strings must be
+ * UTF-8) of at most {@link MAX_NOTE_BYTES} UTF-8 bytes.
  *
  * @example
  * ```ts
@@ -78,6 +79,10 @@ const encoder = new TextEncoder();
  */
 export function checkNote(note: RouteNote): RouteNote {
   checkPoint(note.location, "note.location");
+  // A lone surrogate: what wire.ts decodes bytes that are not UTF-8 to.
+  if (!note.message.isWellFormed()) {
+    throw invalid("note.message is not valid UTF-8");
+  }
   // Three bytes per UTF-16 unit is the most UTF-8 can take: skip encoding
   // messages that cannot be too long.
   if (note.message.length * 3 > MAX_NOTE_BYTES) {
