@@ -57,6 +57,15 @@ export interface NoteBoardLimits {
   notesPerLocation?: number;
   /** Locations kept; the least recently used is evicted (default 100,000). */
   maxLocations?: number;
+  /**
+   * Memory the notes may take, in bytes, each note counted as
+   * {@link noteBytes} (the heap it takes at most); the least recently used
+   * locations are evicted to stay within it (default 10 MiB). This is what
+   * bounds the board's memory: the counts alone allow 10 million notes.
+   * Only the in-process board applies it: Redis bounds its own memory
+   * (`maxmemory`).
+   */
+  maxBytes?: number;
 }
 
 /** No earlier notes (shared: the answer is read-only). */
@@ -82,11 +91,46 @@ export const DEFAULT_NOTES_PER_LOCATION = 100;
  * ```
  */
 export const DEFAULT_MAX_LOCATIONS = 100_000;
+/**
+ * Default {@link NoteBoardLimits.maxBytes}, 10 MiB: about 4,500 notes of
+ * 1 KiB, or 35,000 of 20 characters. Budget: a full board adds at most
+ * 64 MB to a server's RSS. Measured with notes evicted and replaced as fast
+ * as clients send them (tests/note_memory_test.ts): 34-43 MB for the
+ * costliest notes (1 KiB with a character above U+00FF), 12-19 MB for
+ * 1 KiB of ASCII or for empty notes. That is up to four times the bytes
+ * kept: V8 lets evicted notes pile up before a full collection.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_NOTE_BOARD_BYTES } from "./notes.ts";
+ * DEFAULT_MAX_NOTE_BOARD_BYTES; // 10485760 (10 MiB)
+ * ```
+ */
+export const DEFAULT_MAX_NOTE_BOARD_BYTES = 10 * 2 ** 20;
+
+/**
+ * What a stored note counts for against {@link NoteBoardLimits.maxBytes}:
+ * the heap a kept note takes at most, measured (V8, 64-bit). Two bytes per
+ * UTF-16 unit of its message, as V8 stores a string with any character
+ * above U+00FF (one byte per character otherwise: counting that exactly
+ * would mean scanning the message), and 256 for the note and location
+ * objects, the string's header and the location's key and map entry
+ * (170-240 bytes measured with one note per location, less with more).
+ *
+ * @example
+ * ```ts
+ * import { noteBytes } from "./notes.ts";
+ * noteBytes({ location: { latitude: 1, longitude: 1 }, message: "hi" }); // 260
+ * ```
+ */
+export function noteBytes(note: RouteNote): number {
+  return 2 * note.message.length + 256;
+}
 
 /**
  * An in-process note board. Memory is bounded: at most `notesPerLocation`
- * newest notes per location and `maxLocations` locations, the least recently
- * used location evicted first.
+ * newest notes per location, `maxLocations` locations and `maxBytes` of
+ * notes, the least recently used location evicted first.
  *
  * @example
  * ```ts
@@ -100,6 +144,9 @@ export const DEFAULT_MAX_LOCATIONS = 100_000;
 export class MemoryNoteBoard implements NoteBoard {
   readonly #notesPerLocation: number;
   readonly #maxLocations: number;
+  readonly #maxBytes: number;
+  // Sum of noteBytes() over the notes kept.
+  #bytes = 0;
   // Map iteration order is insertion order: re-inserting on use keeps the
   // least recently used location first.
   readonly #locations = new Map<string, RouteNote | RouteNote[]>();
@@ -119,7 +166,11 @@ export class MemoryNoteBoard implements NoteBoard {
     this.#notesPerLocation = limits.notesPerLocation ??
       DEFAULT_NOTES_PER_LOCATION;
     this.#maxLocations = limits.maxLocations ?? DEFAULT_MAX_LOCATIONS;
-    if (this.#notesPerLocation < 1 || this.#maxLocations < 1) {
+    this.#maxBytes = limits.maxBytes ?? DEFAULT_MAX_NOTE_BOARD_BYTES;
+    if (
+      this.#notesPerLocation < 1 || this.#maxLocations < 1 ||
+      this.#maxBytes < 1
+    ) {
       throw new RangeError("note board limits must be at least 1");
     }
   }
@@ -127,6 +178,11 @@ export class MemoryNoteBoard implements NoteBoard {
   /** Number of locations currently holding notes. */
   get locations(): number {
     return this.#locations.size;
+  }
+
+  /** The notes kept, counted as {@link noteBytes}; at most `maxBytes`. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Earlier notes at the location, oldest first; then stores a copy of the note. */
@@ -148,6 +204,7 @@ export class MemoryNoteBoard implements NoteBoard {
     const { latitude, longitude } = note.location!;
     const key = `${latitude},${longitude}`;
     const earlier = this.#locations.get(key);
+    this.#bytes += noteBytes(note);
     if (earlier === undefined) {
       if (this.#locations.size >= this.#maxLocations) this.#evict();
       // A location's first note is kept alone, not in an array, and notes
@@ -156,6 +213,7 @@ export class MemoryNoteBoard implements NoteBoard {
       // two before it settles (RouteChat 5.5 -> 4.9 us of CPU per note).
       this.#locations.set(key, note);
       this.#newest = key;
+      if (this.#bytes > this.#maxBytes) this.#shed();
       return NONE;
     }
     let previous: readonly RouteNote[];
@@ -163,11 +221,16 @@ export class MemoryNoteBoard implements NoteBoard {
     if (Array.isArray(earlier)) {
       previous = earlier.slice();
       earlier.push(note);
-      if (earlier.length > this.#notesPerLocation) earlier.shift();
+      if (earlier.length > this.#notesPerLocation) {
+        this.#bytes -= noteBytes(earlier.shift()!);
+      }
       kept = earlier;
     } else {
       previous = [earlier];
-      kept = this.#notesPerLocation === 1 ? note : [earlier, note];
+      if (this.#notesPerLocation === 1) {
+        this.#bytes -= noteBytes(earlier);
+        kept = note;
+      } else kept = [earlier, note];
     }
     // Moving the location to the most recently used end is a delete and a
     // set; the newest location needs neither.
@@ -177,6 +240,7 @@ export class MemoryNoteBoard implements NoteBoard {
       this.#newest = key;
     }
     if (moved || kept !== earlier) this.#locations.set(key, kept);
+    if (this.#bytes > this.#maxBytes) this.#shed();
     return previous;
   }
 
@@ -187,7 +251,27 @@ export class MemoryNoteBoard implements NoteBoard {
       this.#evictor = this.#locations.keys();
       next = this.#evictor.next();
     }
+    const kept = this.#locations.get(next.value!)!;
+    if (Array.isArray(kept)) {
+      for (const note of kept) this.#bytes -= noteBytes(note);
+    } else this.#bytes -= noteBytes(kept);
     this.#locations.delete(next.value!);
+  }
+
+  /**
+   * Evicts locations until the notes fit in `maxBytes`. The location just
+   * written is the most recently used: when it is all that is left, its
+   * oldest notes go instead, down to the newest one, which is always kept.
+   */
+  #shed(): void {
+    while (this.#bytes > this.#maxBytes && this.#locations.size > 1) {
+      this.#evict();
+    }
+    const kept = this.#locations.get(this.#newest!)!;
+    if (!Array.isArray(kept)) return;
+    while (this.#bytes > this.#maxBytes && kept.length > 1) {
+      this.#bytes -= noteBytes(kept.shift()!);
+    }
   }
 
   /** Nothing to release. */

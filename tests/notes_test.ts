@@ -1,10 +1,10 @@
 /**
- * MemoryNoteBoard: bounds per location and in locations, least recently
- * used eviction, and what it keeps of a note passed to it.
+ * MemoryNoteBoard: bounds per location, in locations and in bytes, least
+ * recently used eviction, and what it keeps of a note passed to it.
  */
 import assert from "node:assert/strict";
-import { MemoryNoteBoard } from "../mod.ts";
-import { note } from "./helpers.ts";
+import { MemoryNoteBoard, noteBytes } from "../mod.ts";
+import { collect, note, startTestServer } from "./helpers.ts";
 
 const messages = (notes: readonly { message: string }[]) =>
   notes.map((n) => n.message);
@@ -48,4 +48,69 @@ Deno.test("exchange stores a copy: changing the note afterwards changes nothing 
   assert.deepEqual(await board.exchange(note("second", 1, 1)), [
     note("first", 1, 1),
   ]);
+});
+
+Deno.test("notes count 2 bytes per UTF-16 unit of their message plus 256 against maxBytes", () => {
+  assert.equal(noteBytes(note("", 1, 1)), 256);
+  assert.equal(noteBytes(note("abc", 1, 1)), 262);
+  assert.equal(noteBytes(note("€🚲", 1, 1)), 262); // 1 + 2 UTF-16 units
+  assert.throws(() => new MemoryNoteBoard({ maxBytes: 0 }), RangeError);
+});
+
+Deno.test("past maxBytes the least recently used locations are evicted: stored bytes stay within it, the newest notes survive", () => {
+  const text = (i: number) => `note ${i}`.padEnd(100, ".");
+  const perNote = noteBytes(note(text(0), 0, 0));
+  const board = new MemoryNoteBoard({
+    notesPerLocation: 1,
+    maxBytes: 10 * perNote,
+  });
+  for (let i = 1; i <= 25; i++) {
+    board.exchangeSync(note(text(i), i, i));
+    // Location 1, used again, stays among the most recently used.
+    if (i % 5 === 0) board.exchangeSync(note(text(1), 1, 1));
+    assert.ok(board.bytes <= 10 * perNote, `${board.bytes} bytes after ${i}`);
+  }
+  assert.equal(board.bytes, 10 * perNote);
+  assert.equal(board.locations, 10);
+  // One note per location: asking replaces a note with one of the same size.
+  for (const i of [1, 17, 18, 19, 20, 21, 22, 23, 24, 25]) {
+    assert.deepEqual(messages(board.exchangeSync(note(text(i), i, i))), [
+      text(i),
+    ]);
+  }
+  assert.deepEqual(messages(board.exchangeSync(note(text(16), 16, 16))), []);
+});
+
+Deno.test("a location alone past maxBytes keeps its newest notes within it", () => {
+  const perNote = noteBytes(note("x".repeat(100), 0, 0));
+  const board = new MemoryNoteBoard({ maxBytes: 3 * perNote + 10 });
+  for (let i = 0; i < 10; i++) {
+    board.exchangeSync(note(`${i}`.padEnd(100, "x"), 1, 1));
+    assert.ok(board.bytes <= 3 * perNote + 10);
+  }
+  assert.deepEqual(
+    messages(board.exchangeSync(note("probe", 1, 1))).map((m) => m[0]),
+    ["7", "8", "9"],
+  );
+});
+
+Deno.test("a server's note board past maxBytes answers from the newest locations only", async () => {
+  const text = (i: number) => `note ${i}`.padEnd(1_000, ".");
+  await using t = await startTestServer([], {
+    notesPerLocation: 1,
+    maxBytes: 50 * noteBytes(note(text(0), 0, 0)),
+  });
+  await collect(
+    t.client.routeChat(
+      Array.from({ length: 200 }, (_, i) => note(text(i), i, i)),
+    ),
+  );
+  const answers = await collect(
+    t.client.routeChat([note(text(199), 199, 199), note(text(150), 150, 150)]),
+  );
+  assert.deepEqual(messages(answers), [text(199), text(150)]);
+  assert.deepEqual(
+    await collect(t.client.routeChat([note(text(149), 149, 149)])),
+    [],
+  );
 });
