@@ -15,6 +15,7 @@ import {
 import {
   DEFAULT_GRACE_MS,
   DEFAULT_MAX_LOCATIONS,
+  DEFAULT_MAX_NOTE_BOARD_BYTES,
   DEFAULT_MAX_NOTES_PER_CALL,
   DEFAULT_NOTES_PER_LOCATION,
   FeatureDatabase,
@@ -57,6 +58,10 @@ Options:
                               (default ${DEFAULT_NOTES_PER_LOCATION})
   --max-locations N           RouteChat locations kept; the least recently used
                               is dropped first (default ${DEFAULT_MAX_LOCATIONS})
+  --max-notes-bytes N         bytes of RouteChat notes kept in this process,
+                              each note counted as 2 per character + 256; the
+                              least recently used locations go first (default
+                              ${DEFAULT_MAX_NOTE_BOARD_BYTES}, at most ~45 MB of RSS; not for Redis)
   --max-notes-per-call N      notes one RouteChat call may send; the next ends
                               the call with RESOURCE_EXHAUSTED (default ${DEFAULT_MAX_NOTES_PER_CALL})
   --notes URL                 where RouteChat notes live: memory (default,
@@ -146,6 +151,7 @@ try {
       grace: { type: "string" },
       "notes-per-location": { type: "string" },
       "max-locations": { type: "string" },
+      "max-notes-bytes": { type: "string" },
       "max-notes-per-call": { type: "string" },
       notes: { type: "string", default: "memory" },
       workers: { type: "string" },
@@ -305,8 +311,11 @@ if (workers > 1 && !useRedis) {
 async function connectNotes(
   notesPerLocation: number,
   maxLocations: number,
+  maxBytes = DEFAULT_MAX_NOTE_BOARD_BYTES,
 ): Promise<NoteBoard> {
-  if (!useRedis) return new MemoryNoteBoard({ notesPerLocation, maxLocations });
+  if (!useRedis) {
+    return new MemoryNoteBoard({ notesPerLocation, maxLocations, maxBytes });
+  }
   try {
     return await RedisNoteBoard.connect({
       url: notesUrl,
@@ -372,6 +381,11 @@ const notes = await connectNotes(
     "max-locations",
     values["max-locations"],
     DEFAULT_MAX_LOCATIONS,
+  ),
+  positiveInt(
+    "max-notes-bytes",
+    values["max-notes-bytes"],
+    DEFAULT_MAX_NOTE_BOARD_BYTES,
   ),
 );
 
