@@ -7,7 +7,6 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { RouteGuideError, Status } from "./errors.ts";
-import type { OutboundLimits } from "./outbound.ts";
 import type {
   ChatSession,
   RouteChatFastPath,
@@ -23,7 +22,7 @@ import type {
  * const strict: ServerLimits = { ...DEFAULT_LIMITS, maxConcurrentChats: 10 };
  * ```
  */
-export interface ServerLimits extends OutboundLimits {
+export interface ServerLimits {
   /** Largest request message accepted, in bytes (RESOURCE_EXHAUSTED past it). */
   maxReceiveMessageBytes: number;
   /** Calls in flight at once on one HTTP/2 connection. */
@@ -40,6 +39,16 @@ export interface ServerLimits extends OutboundLimits {
   maxConnectionAgeMs: number;
   /** Time calls get to finish after a max-age GOAWAY, in ms. */
   maxConnectionAgeGraceMs: number;
+  /**
+   * Answer bytes one connection may hold unsent (its client not reading)
+   * before its calls wait (see outbound.ts).
+   */
+  connectionWindowBytes: number;
+  /**
+   * Answer bytes all connections may hold unsent; past it, the calls of the
+   * connection holding most end in RESOURCE_EXHAUSTED.
+   */
+  maxQueuedBytes: number;
 }
 
 /**

@@ -24,26 +24,13 @@ import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-inter
 import type { Buffer } from "node:buffer";
 import http2 from "node:http2";
 import { asInterceptedCall, ListeningCall } from "./forwarding_call.ts";
+import type { ServerLimits } from "./limits.ts";
 
-/**
- * Limits on response bytes handed to the runtime and not yet written to
- * the network (defaults in `DEFAULT_LIMITS`, limits.ts).
- *
- * @example
- * ```ts
- * import type { OutboundLimits } from "./outbound.ts";
- * const limits: OutboundLimits = { connectionWindowBytes: 1 << 20, maxQueuedBytes: 32 << 20 };
- * ```
- */
-export interface OutboundLimits {
-  /** Unsent bytes one connection may hold before its calls wait for the client. */
-  connectionWindowBytes: number;
-  /**
-   * Unsent bytes all connections together may hold; past it, the connection
-   * holding most has its calls reset (RESOURCE_EXHAUSTED).
-   */
-  maxQueuedBytes: number;
-}
+/** The limits on response bytes handed to the runtime and not yet sent. */
+export type OutboundLimits = Pick<
+  ServerLimits,
+  "connectionWindowBytes" | "maxQueuedBytes"
+>;
 
 /**
  * Response messages one call may have handed to the transport and not yet
