@@ -139,6 +139,8 @@ export class RedisNoteBoard implements NoteBoard {
   #probing = false;
   /** Ends the probe's pause before its next PING. */
   #wake = () => {};
+  /** PINGs Redis while healthy, so that health sees a silent Redis. */
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   private constructor(options: RedisNoteBoardOptions, redis: Redis) {
     const notesPerLocation = options.notesPerLocation ??
@@ -196,6 +198,13 @@ export class RedisNoteBoard implements NoteBoard {
         board.#client.connect().then(() => board.#client.ping()),
       );
       board.#setHealthy(true);
+      // Without calls, a Redis that stops answering would go unnoticed
+      // (health SERVING) until the next RouteChat waited for it.
+      board.#heartbeat = setInterval(() => {
+        if (board.#healthy) {
+          board.#deadline(board.#client.ping()).catch(() => {});
+        }
+      }, board.#timeoutMs);
     } catch (error) {
       await board.close();
       throw new RouteGuideError(
@@ -317,6 +326,7 @@ export class RedisNoteBoard implements NoteBoard {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      clearInterval(this.#heartbeat);
       this.#listeners.clear();
       this.#wake();
       // destroy(), not close(): it also stops a reconnection in progress.

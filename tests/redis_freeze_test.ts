@@ -14,11 +14,7 @@ import {
   startServer,
   Status,
 } from "../mod.ts";
-import {
-  checkHealth,
-  type HealthClient,
-  healthClient,
-} from "./_prod_helpers.ts";
+import { checkHealth, healthClient } from "./_prod_helpers.ts";
 import { collect } from "./helpers.ts";
 import {
   chat,
@@ -27,7 +23,7 @@ import {
   note,
   RedisProcess,
   skipped,
-  until,
+  untilRouteGuideIs,
 } from "./scale_helpers.ts";
 
 /** The command timeout the README states: the board's default. */
@@ -59,16 +55,6 @@ async function failedChat(guide: RouteGuideClient, message: string) {
     guide.routeChat([note(1, 1, message)], { timeoutMs: TIMEOUT_MS + 3_000 }),
   ));
   return { error, ms: performance.now() - start };
-}
-
-/** Polls until `routeguide.RouteGuide` reports `status`, while `""` stays SERVING. */
-function untilRouteGuideIs(health: HealthClient, status: string) {
-  return until(`routeguide.RouteGuide to report ${status}`, async () => {
-    assert.equal(await checkHealth(health, ""), "SERVING", "the server is up");
-    return await checkHealth(health, SERVICE_NAME) === status
-      ? true
-      : undefined;
-  });
 }
 
 async function outage(
@@ -175,4 +161,43 @@ Deno.test({
       failsWithinMs: 1_000,
       keepsNotesInFlight: false,
     }),
+});
+
+Deno.test({
+  name:
+    "Redis stopped with no chat under way: routeguide.RouteGuide turns NOT_SERVING by itself, and SERVING again on SIGCONT" +
+    skipped("redis-server"),
+  ignore: !hasRedis,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "routeguide-outage-" });
+    const redis = await RedisProcess.start(dir);
+    try {
+      const board = await RedisNoteBoard.connect({ url: redis.url() });
+      const server = await startServer({
+        host: "127.0.0.1",
+        port: 0,
+        notes: board,
+      });
+      const health = healthClient(server.address);
+      try {
+        assert.equal(await checkHealth(health, SERVICE_NAME), "SERVING");
+        Deno.kill(redis.process.pid, "SIGSTOP");
+        const start = performance.now();
+        await untilRouteGuideIs(health, "NOT_SERVING");
+        // A heartbeat every 2 s, answered within 2 s.
+        const ms = performance.now() - start;
+        assert.ok(ms < 2 * TIMEOUT_MS + 1_000, `NOT_SERVING after ${ms} ms`);
+        Deno.kill(redis.process.pid, "SIGCONT");
+        await untilRouteGuideIs(health, "SERVING");
+      } finally {
+        health.close();
+        await server.close(1_000);
+        await board.close();
+      }
+    } finally {
+      if (!redis.exited) Deno.kill(redis.process.pid, "SIGCONT");
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -4,14 +4,17 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
   type Feature,
   type RouteGuideClient,
   RouteGuideError,
   type RouteNote,
+  SERVICE_NAME,
 } from "../mod.ts";
 import { freePort } from "./helpers.ts";
+import { checkHealth, type HealthClient } from "./_prod_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -390,4 +393,23 @@ export function skipped(...needs: ("redis-server" | "nginx")[]): string {
       missing.join(" ")
     })`
     : "";
+}
+
+/**
+ * Polls Health/Check (each with a deadline) until `routeguide.RouteGuide`
+ * reports `status`, as {@link until} polls; asserts that the server as a
+ * whole (`""`) reports SERVING throughout. Resolves to the number of polls.
+ */
+export function untilRouteGuideIs(
+  health: HealthClient,
+  status: "SERVING" | "NOT_SERVING",
+): Promise<number> {
+  let polls = 0;
+  return until(`routeguide.RouteGuide to report ${status}`, async () => {
+    polls++;
+    assert.equal(await checkHealth(health, ""), "SERVING", "the server is up");
+    return await checkHealth(health, SERVICE_NAME) === status
+      ? polls
+      : undefined;
+  });
 }

@@ -8,11 +8,7 @@ import {
   SERVICE_NAME,
   Status,
 } from "../mod.ts";
-import {
-  checkHealth,
-  type HealthClient,
-  healthClient,
-} from "./_prod_helpers.ts";
+import { checkHealth, healthClient } from "./_prod_helpers.ts";
 import { freePort } from "./helpers.ts";
 import {
   chat,
@@ -26,6 +22,7 @@ import {
   ServerProcess,
   skipped,
   until,
+  untilRouteGuideIs,
 } from "./scale_helpers.ts";
 
 /** Anything a test starts and must stop at its end. */
@@ -120,25 +117,6 @@ async function alive(pid: number): Promise<boolean> {
     stderr: "null",
   }).output();
   return success;
-}
-
-/**
- * Polls Health/Check (each with a deadline) until `routeguide.RouteGuide`
- * reports `status`, at most 200 times 50 ms apart; asserts that the server
- * as a whole (`""`) reports SERVING throughout.
- */
-function untilRouteGuideIs(
-  health: HealthClient,
-  status: "SERVING" | "NOT_SERVING",
-): Promise<number> {
-  let polls = 0;
-  return until(`routeguide.RouteGuide to report ${status}`, async () => {
-    polls++;
-    assert.equal(await checkHealth(health, ""), "SERVING", "the server is up");
-    return await checkHealth(health, SERVICE_NAME) === status
-      ? polls
-      : undefined;
-  });
 }
 
 function client(address: string | string[]): RouteGuideClient {
