@@ -1,9 +1,9 @@
 /**
  * What clients can make `server.ts` hold, on the default database: clients
  * that never read (the loads of `deno task soak`, for a few seconds each)
- * and clients that take the whole world one after another leave its RSS
- * under 400 MB, and a GetFeature on a connection of its own keeps
- * answering throughout.
+ * leave its RSS under 400 MB while a GetFeature on a connection of its own
+ * keeps answering, and clients that take the whole world one after another
+ * leave it under 300 MB.
  */
 import assert from "node:assert/strict";
 import { RouteGuideClient } from "../mod.ts";
@@ -42,10 +42,12 @@ for (const load of Object.keys(LOADS)) {
   });
 }
 
-Deno.test("20 clients in a row, each taking the whole world, leave server.ts under 400 MB", async () => {
+// Before the outbound budget, 20 such clients left the server at 301-311
+// MB and 100 at 740 MB; now it stays near 220 MB.
+Deno.test("30 clients in a row, each taking the whole world, leave server.ts under 300 MB", async () => {
   await using server = await defaultServer();
   let most = 0;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 30; i++) {
     const client = new RouteGuideClient(server.address);
     try {
       assert.ok((await collect(client.listFeatures(WORLD))).length > 100_000);
@@ -55,5 +57,5 @@ Deno.test("20 clients in a row, each taking the whole world, leave server.ts und
     most = Math.max(most, await rssMb(server.child.pid));
   }
   console.log(`max RSS ${most.toFixed(0)} MB`);
-  assert.ok(most < MAX_RSS_MB, `${most} MB`);
+  assert.ok(most < 300, `${most} MB`);
 });

@@ -201,3 +201,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a Redis that is stopped at start fails RedisNoteBoard.connect with UNAVAILABLE within the command timeout" +
+    skipped("redis-server"),
+  ignore: !hasRedis,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "routeguide-outage-" });
+    const redis = await RedisProcess.start(dir);
+    try {
+      Deno.kill(redis.process.pid, "SIGSTOP");
+      const start = performance.now();
+      const error = await failure(RedisNoteBoard.connect({ url: redis.url() }));
+      const ms = performance.now() - start;
+      assert.equal(error.code, Status.UNAVAILABLE, error.message);
+      assert.ok(ms < TIMEOUT_MS + 1_000, `failed after ${ms} ms`);
+    } finally {
+      if (!redis.exited) Deno.kill(redis.process.pid, "SIGCONT");
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
