@@ -83,6 +83,10 @@ Production (health and reflection are always served):
   --max-receive-message-bytes N
                               largest request message (default ${DEFAULT_LIMITS.maxReceiveMessageBytes})
   --max-concurrent-streams N  calls at once per connection (default ${DEFAULT_LIMITS.maxConcurrentStreams})
+  --max-concurrent-calls N    calls at once in total; more get
+                              RESOURCE_EXHAUSTED (default ${DEFAULT_LIMITS.maxConcurrentCalls})
+  --max-connections N         client connections at once; more are closed
+                              as they arrive (default ${DEFAULT_LIMITS.maxConnections})
   --max-concurrent-chats N    RouteChat calls at once in total; more get
                               RESOURCE_EXHAUSTED (default ${DEFAULT_LIMITS.maxConcurrentChats})
   --connection-window-bytes N answer bytes one connection may hold unsent
@@ -168,6 +172,8 @@ try {
       "max-connection-age": { type: "string" },
       "max-connection-age-grace": { type: "string" },
       "connection-window-bytes": { type: "string" },
+      "max-concurrent-calls": { type: "string" },
+      "max-connections": { type: "string" },
       "max-queued-bytes": { type: "string" },
       "log-format": { type: "string", default: "text" },
       "log-level": { type: "string", default: "info" },
@@ -230,6 +236,16 @@ const limits: ServerLimits = {
     "max-concurrent-streams",
     values["max-concurrent-streams"],
     DEFAULT_LIMITS.maxConcurrentStreams,
+  ),
+  maxConcurrentCalls: positiveInt(
+    "max-concurrent-calls",
+    values["max-concurrent-calls"],
+    DEFAULT_LIMITS.maxConcurrentCalls,
+  ),
+  maxConnections: positiveInt(
+    "max-connections",
+    values["max-connections"],
+    DEFAULT_LIMITS.maxConnections,
   ),
   maxConcurrentChats: positiveInt(
     "max-concurrent-chats",

@@ -27,6 +27,10 @@ export interface ServerLimits {
   maxReceiveMessageBytes: number;
   /** Calls in flight at once on one HTTP/2 connection. */
   maxConcurrentStreams: number;
+  /** Calls in flight at once in total (RESOURCE_EXHAUSTED past it; see outbound.ts). */
+  maxConcurrentCalls: number;
+  /** Client connections at once; more are closed as they arrive. */
+  maxConnections: number;
   /** RouteChat calls in flight at once, server-wide (RESOURCE_EXHAUSTED past it). */
   maxConcurrentChats: number;
   /** Idle time after which the server pings a connection, in ms. */
@@ -64,6 +68,8 @@ export interface ServerLimits {
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxReceiveMessageBytes: 64 * 1024,
   maxConcurrentStreams: 100,
+  maxConcurrentCalls: 2_000,
+  maxConnections: 1_000,
   maxConcurrentChats: 1_000,
   keepaliveTimeMs: 60_000,
   keepaliveTimeoutMs: 20_000,

@@ -23,13 +23,19 @@ import type * as grpc from "@grpc/grpc-js";
 import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
 import type { Buffer } from "node:buffer";
 import http2 from "node:http2";
-import { asInterceptedCall, ListeningCall } from "./forwarding_call.ts";
+import { Status } from "./errors.ts";
+import {
+  asInterceptedCall,
+  ForwardingCall,
+  ListeningCall,
+  type ServerCall,
+} from "./forwarding_call.ts";
 import type { ServerLimits } from "./limits.ts";
 
 /** The limits on response bytes handed to the runtime and not yet sent. */
 export type OutboundLimits = Pick<
   ServerLimits,
-  "connectionWindowBytes" | "maxQueuedBytes"
+  "connectionWindowBytes" | "maxQueuedBytes" | "maxConcurrentCalls"
 >;
 
 /**
@@ -214,6 +220,7 @@ export class OutboundBudget {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pollMs = 0;
   #queued = 0;
+  #calls = 0;
 
   /** A budget enforcing `limits`. */
   constructor(
@@ -232,6 +239,12 @@ export class OutboundBudget {
   /** The interceptor that enforces this budget; put it first, next to the transport. */
   interceptor(): grpc.ServerInterceptor {
     return (_method, call) => {
+      // Each call a client keeps open costs memory (its stream, buffers and
+      // handler state), whatever the number of connections.
+      if (this.#calls >= this.limits.maxConcurrentCalls) {
+        return asInterceptedCall(new RefusedCall(call, this.#calls));
+      }
+      this.#calls++;
       // The first interceptor wraps grpc-js's own call, which has the stream.
       const stream = (call as unknown as { stream: Stream }).stream;
       const session = stream.session!;
@@ -255,6 +268,11 @@ export class OutboundBudget {
   closeAll(): void {
     for (const connection of this.#open) connection.session.destroy();
     this.#open.clear();
+  }
+
+  /** A call has ended. */
+  ended(): void {
+    this.#calls--;
   }
 
   /** Stops looking at connections (the server has closed). */
@@ -336,6 +354,7 @@ class OutboundCall extends ListeningCall {
     // grpc-js go on would make an error, with its stack, for every message
     // still buffered: 50,000 of them cost a second when 500 chats ended.)
     this.#held = undefined;
+    this.#connection.budget.ended();
     super.onCancel();
   }
 
@@ -361,5 +380,23 @@ class OutboundCall extends ListeningCall {
     }
     this.#held = undefined;
     held();
+  }
+}
+
+/** A call over the limit: ended before its handler hears of it. */
+class RefusedCall extends ForwardingCall {
+  readonly #calls: number;
+
+  constructor(next: ServerCall, calls: number) {
+    super(next);
+    this.#calls = calls;
+  }
+
+  override start(): void {
+    this.next.sendStatus({
+      code: Status.RESOURCE_EXHAUSTED,
+      details:
+        `the server is already running ${this.#calls} calls; retry later`,
+    });
   }
 }

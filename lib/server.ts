@@ -187,6 +187,14 @@ export async function startServer(
       (error, port) => error ? reject(error) : resolve(port),
     )
   );
+  // Each connection costs memory however idle; grpc-js has no option for
+  // how many it takes, so its listening sockets are told directly.
+  const listeners = (grpcServer as unknown as {
+    http2Servers: Map<{ maxConnections: number }, unknown>;
+  }).http2Servers;
+  for (const listener of listeners.keys()) {
+    listener.maxConnections = limits.maxConnections;
+  }
   let closing: Promise<void> | undefined;
   return {
     port,

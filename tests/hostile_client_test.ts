@@ -9,6 +9,7 @@ import zlib from "node:zlib";
 import {
   FeatureDatabase,
   RouteGuideClient,
+  type RouteGuideError,
   startServer,
   Status,
 } from "../mod.ts";
@@ -16,6 +17,7 @@ import type { ServerOptions } from "../mod.ts";
 import { encodePoint, encodeRectangle, encodeRouteNote } from "../lib/wire.ts";
 import { grpcFrame } from "../bench/data.ts";
 import {
+  assertStatus,
   collect,
   note,
   pt,
@@ -289,5 +291,64 @@ Deno.test("server.ts exits within --grace plus a second of SIGTERM while a clien
     assert.ok(seconds < 2, `exited ${seconds.toFixed(1)} s after SIGTERM`);
   } finally {
     conn.close();
+  }
+});
+
+Deno.test("calls past --max-concurrent-calls get RESOURCE_EXHAUSTED, whatever the connection; a slot frees when a call ends", async () => {
+  await using s = await hostServer({
+    features: new FeatureDatabase(gridFeatures(20_000)),
+    limits: { maxConcurrentCalls: 2 },
+  });
+  const conn = await stalledCall(
+    s.server.port,
+    LIST_FEATURES,
+    encodeRectangle(WORLD),
+    2,
+  );
+  try {
+    // Both stalled calls are under way once their answers start.
+    await within(
+      5_000,
+      readFrames(
+        conn,
+        (f) =>
+          new Set(f.filter((x) => x.type === FRAME.DATA).map((x) => x.stream))
+            .size === 2,
+      ),
+    );
+    await assert.rejects(
+      s.client.getFeature(pt(0, 0)),
+      (error: RouteGuideError) =>
+        error.code === Status.RESOURCE_EXHAUSTED &&
+        /already running 2 calls/.test(error.message),
+    );
+  } finally {
+    conn.close();
+  }
+  // Once the server sees the connection go, its calls end.
+  for (let i = 0;; i++) {
+    try {
+      assert.equal((await s.client.getFeature(pt(0, 0))).name, "feature 0");
+      break;
+    } catch (error) {
+      if (i === 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+});
+
+Deno.test("connections past --max-connections are closed as they arrive", async () => {
+  await using s = await hostServer({ limits: { maxConnections: 1 } });
+  assert.equal((await s.client.getFeature(HERE)).name, "Here");
+  const other = new RouteGuideClient(s.server.address, {
+    channelOptions: { "grpc.use_local_subchannel_pool": 1 },
+  });
+  try {
+    await assertStatus(
+      other.getFeature(HERE, { timeoutMs: 2_000 }),
+      Status.UNAVAILABLE,
+    );
+  } finally {
+    other.close();
   }
 });
