@@ -57,13 +57,34 @@ async function failedChat(guide: RouteGuideClient, message: string) {
   return { error, ms: performance.now() - start };
 }
 
-async function outage(
+/** A redis-server of a test's own; a restart replaces `redis`. */
+interface HeldRedis {
+  redis: RedisProcess;
+  dir: string;
+}
+
+/**
+ * Runs `test` with a fresh redis-server in a temporary directory; then,
+ * whatever happened, lets it run (a stopped process handles no SIGTERM),
+ * stops it and removes the directory.
+ */
+async function withRedis(test: (held: HeldRedis) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "routeguide-outage-" });
+  const held = { redis: await RedisProcess.start(dir), dir };
+  try {
+    await test(held);
+  } finally {
+    if (!held.redis.exited) Deno.kill(held.redis.process.pid, "SIGCONT");
+    await held.redis.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function outage(
   { stop, resume, failsWithinMs, keepsNotesInFlight }: Outage,
 ) {
-  const dir = await Deno.makeTempDir({ prefix: "routeguide-outage-" });
-  let redis = await RedisProcess.start(dir);
-  try {
-    const board = await RedisNoteBoard.connect({ url: redis.url() });
+  return withRedis(async (held) => {
+    const board = await RedisNoteBoard.connect({ url: held.redis.url() });
     const server = await startServer({
       host: "127.0.0.1",
       port: 0,
@@ -79,7 +100,7 @@ async function outage(
       assert.deepEqual(await chat(guide, [note(1, 1, "before")]), []);
       assert.equal(await checkHealth(health, SERVICE_NAME), "SERVING");
 
-      await stop(redis);
+      await stop(held.redis);
       // As many chats as the limit allows, at once, each waiting on Redis.
       const lost = Array.from({ length: MAX_CHATS }, (_, i) => `lost ${i}`);
       for (
@@ -102,7 +123,7 @@ async function outage(
         assert.ok(ms < 1_000, `failed after ${ms} ms`);
       }
 
-      redis = await resume(redis, dir);
+      held.redis = await resume(held.redis, held.dir);
       await untilRouteGuideIs(health, "SERVING");
       const earlier = await chat(guide, [note(1, 1, "after")]);
       // A note refused at once was never sent; one whose answer never came
@@ -123,12 +144,7 @@ async function outage(
       await server.close(1_000);
       await board.close();
     }
-  } finally {
-    // A stopped process handles no SIGTERM: let it run first.
-    if (!redis.exited) Deno.kill(redis.process.pid, "SIGCONT");
-    await redis.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 Deno.test({
@@ -168,10 +184,8 @@ Deno.test({
     "Redis stopped with no chat under way: routeguide.RouteGuide turns NOT_SERVING by itself, and SERVING again on SIGCONT" +
     skipped("redis-server"),
   ignore: !hasRedis,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "routeguide-outage-" });
-    const redis = await RedisProcess.start(dir);
-    try {
+  fn: () =>
+    withRedis(async ({ redis }) => {
       const board = await RedisNoteBoard.connect({ url: redis.url() });
       const server = await startServer({
         host: "127.0.0.1",
@@ -194,12 +208,7 @@ Deno.test({
         await server.close(1_000);
         await board.close();
       }
-    } finally {
-      if (!redis.exited) Deno.kill(redis.process.pid, "SIGCONT");
-      await redis.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -207,20 +216,13 @@ Deno.test({
     "a Redis that is stopped at start fails RedisNoteBoard.connect with UNAVAILABLE within the command timeout" +
     skipped("redis-server"),
   ignore: !hasRedis,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "routeguide-outage-" });
-    const redis = await RedisProcess.start(dir);
-    try {
+  fn: () =>
+    withRedis(async ({ redis }) => {
       Deno.kill(redis.process.pid, "SIGSTOP");
       const start = performance.now();
       const error = await failure(RedisNoteBoard.connect({ url: redis.url() }));
       const ms = performance.now() - start;
       assert.equal(error.code, Status.UNAVAILABLE, error.message);
       assert.ok(ms < TIMEOUT_MS + 1_000, `failed after ${ms} ms`);
-    } finally {
-      if (!redis.exited) Deno.kill(redis.process.pid, "SIGCONT");
-      await redis.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });
