@@ -1,7 +1,8 @@
 /**
  * Write-ahead: a call may hand grpc-js up to `window` response messages
  * before they are written, and no more; answers still arrive whole, in
- * order, with their status, and a cancel still ends the call.
+ * order, with their status, and a cancel still ends the call. Calls that
+ * arrive on a connection already holding its window do not start.
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
@@ -11,6 +12,8 @@ import { routeGuideServiceDefinition } from "../lib/proto.ts";
 import { OutboundBudget } from "../lib/outbound.ts";
 import { DEFAULT_LIMITS } from "../lib/limits.ts";
 import type { Feature, Rectangle } from "../mod.ts";
+import { encodeRectangle } from "../lib/wire.ts";
+import { stalledCall } from "./_raw_http2.ts";
 import {
   assertStatus,
   bindLoopback,
@@ -120,6 +123,72 @@ Deno.test("write-ahead: a client that cancels mid-stream ends the call on the se
     await cancelled.promise;
   } finally {
     client.close();
+    server.forceShutdown();
+  }
+});
+
+Deno.test("calls that arrive on a connection that stopped reading wait there: 100 at once start only a few handlers", async () => {
+  let arrived = 0;
+  const started = Promise.withResolvers<void>();
+  class Arrived extends ForwardingCall {
+    override start(listener: Parameters<ForwardingCall["start"]>[0]): void {
+      if (++arrived === 100) started.resolve();
+      super.start(listener);
+    }
+  }
+  const server = new grpc.Server({
+    interceptors: [
+      new OutboundBudget(DEFAULT_LIMITS).interceptor(),
+      (_method, call) => asInterceptedCall(new Arrived(call)),
+    ],
+  });
+  let handlers = 0;
+  // 1 KiB answers: a connection's window is 64 of them.
+  const name = "x".repeat(1_024);
+  server.addService(routeGuideServiceDefinition, {
+    ListFeatures(call: grpc.ServerWritableStream<Rectangle, Feature>) {
+      handlers++;
+      let i = 0;
+      const more = () => {
+        while (i < 1_000_000 && !call.cancelled) {
+          if (!call.write(feature(name, i, i++))) {
+            return call.once("drain", more);
+          }
+        }
+      };
+      more();
+    },
+    GetFeature(
+      _call: grpc.ServerUnaryCall<unknown, Feature>,
+      callback: grpc.sendUnaryData<Feature>,
+    ) {
+      callback(null, feature("here", 1, 1));
+    },
+  });
+  const address = await bindLoopback(server);
+  const port = Number(address.split(":").at(-1));
+  const conn = await stalledCall(
+    port,
+    "/routeguide.RouteGuide/ListFeatures",
+    encodeRectangle(WORLD),
+    100,
+  );
+  const client = new RouteGuideClient(address);
+  try {
+    await started.promise;
+    // A call on another connection goes through at once, after the
+    // stalled connection's streams have all been seen.
+    assert.equal(
+      (await client.getFeature({ latitude: 1, longitude: 1 })).name,
+      "here",
+    );
+    assert.ok(
+      handlers >= 1 && handlers <= 10,
+      `${handlers} of 100 handlers started`,
+    );
+  } finally {
+    client.close();
+    conn.close();
     server.forceShutdown();
   }
 });
