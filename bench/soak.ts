@@ -1,15 +1,19 @@
 /**
  * `deno task soak`: the server's memory and latency under clients that
  * never read. Starts `server.ts` on the default database, then for each
- * load opens its connections over raw HTTP/2 (requests sent, nothing read)
- * and, for `--seconds`, samples the server's RSS and times a GetFeature on
- * a connection of its own every 100 ms:
+ * load opens its connections over raw HTTP/2 (requests sent, nothing read),
+ * from a process of its own, and, for `--seconds`, samples the server's RSS
+ * and times a GetFeature every 100 ms from a client connected before the
+ * load began:
  *
  * - ListFeatures: 3 connections x 100 streams, each the whole world;
  * - RouteChat: 5 connections x 100 streams, each sending ~3,800 tiny notes
  *   to a location that holds 100 notes (each note answered with 100).
  *
  * Usage: deno task soak [--seconds 30]
+ *
+ * (`bench/soak.ts --load NAME --port PORT` is the load's process: it opens
+ * the load, prints "ready" and holds it until its stdin closes.)
  *
  * @module
  */
@@ -87,26 +91,47 @@ export async function soak(
   seconds: number,
 ): Promise<SoakResult> {
   const client = new RouteGuideClient(`127.0.0.1:${port}`);
-  const conns = await LOADS[load](port);
   const latencies: number[] = [];
   let failures = 0;
   let maxRssMb = 0;
-  const end = performance.now() + seconds * 1_000;
+  // Its own process: writing the load's requests would otherwise hold up
+  // the GetFeature measured here.
+  const loader = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-P=bench",
+      new URL(import.meta.url).pathname,
+      "--load",
+      load,
+      "--port",
+      String(port),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  });
   try {
-    while (performance.now() < end) {
-      const start = performance.now();
-      try {
-        await client.getFeature(SPOT, { timeoutMs: 5_000 });
-        latencies.push(performance.now() - start);
-      } catch {
-        failures++;
+    await client.getFeature(SPOT);
+    const child = loader.spawn();
+    try {
+      await waitFor(child.stdout, /^ready$/m);
+      const end = performance.now() + seconds * 1_000;
+      while (performance.now() < end) {
+        const start = performance.now();
+        try {
+          await client.getFeature(SPOT, { timeoutMs: 5_000 });
+          latencies.push(performance.now() - start);
+        } catch {
+          failures++;
+        }
+        maxRssMb = Math.max(maxRssMb, await rssMb(pid));
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      maxRssMb = Math.max(maxRssMb, await rssMb(pid));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await child.stdin.close();
+      await child.status;
     }
   } finally {
     client.close();
-    for (const conn of conns) conn.close();
   }
   return { load, maxRssMb, latencies, failures };
 }
@@ -117,10 +142,26 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+/** The load's process: opens `load` on `port` and holds it until stdin closes. */
+async function holdLoad(load: string, port: number): Promise<void> {
+  const conns = await LOADS[load](port);
+  console.log("ready");
+  for await (const _ of Deno.stdin.readable);
+  for (const conn of conns) conn.close();
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { seconds: { type: "string", default: "30" } },
+    options: {
+      seconds: { type: "string", default: "30" },
+      load: { type: "string" },
+      port: { type: "string" },
+    },
   });
+  if (values.load !== undefined) {
+    await holdLoad(values.load, Number(values.port));
+    Deno.exit(0);
+  }
   const seconds = Number(values.seconds);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-P", "server.ts", "--host", "127.0.0.1", "--port", "0"],
