@@ -20,7 +20,7 @@ import {
   readLines,
   recordCommand,
   UsageError,
-} from "./lib/commands.ts";
+} from "./lib/cli/commands.ts";
 import {
   CLIENT_SECURITY_FLAGS,
   CLIENT_SECURITY_HELP,

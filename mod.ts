@@ -22,20 +22,20 @@
  *
  * @module
  */
-export * from "./lib/types.ts";
-export * from "./lib/errors.ts";
-export * from "./lib/geo.ts";
-export * from "./lib/features.ts";
-export * from "./lib/feature_files.ts";
-export * from "./lib/notes.ts";
-export * from "./lib/redis_notes.ts";
-export * from "./lib/validate.ts";
-export * from "./lib/service.ts";
-export { SERVICE_NAME } from "./lib/proto.ts";
-export * from "./lib/server.ts";
-export * from "./lib/workers.ts";
-export * from "./lib/client.ts";
-export * from "./lib/demo.ts";
+export * from "./lib/domain/types.ts";
+export * from "./lib/domain/errors.ts";
+export * from "./lib/domain/geo.ts";
+export * from "./lib/domain/features.ts";
+export * from "./lib/domain/feature_files.ts";
+export * from "./lib/domain/notes.ts";
+export * from "./lib/domain/redis_notes.ts";
+export * from "./lib/domain/validate.ts";
+export * from "./lib/domain/service.ts";
+export { SERVICE_NAME } from "./lib/grpc/proto.ts";
+export * from "./lib/grpc/server.ts";
+export * from "./lib/cli/workers.ts";
+export * from "./lib/grpc/client.ts";
+export * from "./lib/cli/demo.ts";
 // Types only: the pino-backed createLogger is the "./log" export, so that
 // importing this module needs no permission for pino's hostname lookup.
 export type {
@@ -45,8 +45,8 @@ export type {
   LoggerOptions,
   LogLevel,
   LogOutput,
-} from "./lib/log.ts";
-export { loadToken, TOKEN_ENV, TokenError } from "./lib/auth.ts";
+} from "./lib/grpc/log.ts";
+export { loadToken, TOKEN_ENV, TokenError } from "./lib/grpc/auth.ts";
 export {
   CLIENT_SECURITY_FLAGS,
   CLIENT_SECURITY_HELP,
@@ -58,6 +58,6 @@ export {
   loadServerTls,
   type ServerTls,
   type ServerTlsFiles,
-} from "./lib/credentials.ts";
-export { HEALTH_SERVICES } from "./lib/health.ts";
-export { DEFAULT_LIMITS, type ServerLimits } from "./lib/limits.ts";
+} from "./lib/grpc/credentials.ts";
+export { HEALTH_SERVICES } from "./lib/grpc/health.ts";
+export { DEFAULT_LIMITS, type ServerLimits } from "./lib/grpc/limits.ts";

@@ -11,7 +11,7 @@ import {
   LOG_LEVELS,
   type LogFormat,
   type LogLevel,
-} from "./lib/log.ts";
+} from "./lib/grpc/log.ts";
 import {
   DEFAULT_GRACE_MS,
   DEFAULT_MAX_LOCATIONS,

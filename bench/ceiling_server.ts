@@ -3,8 +3,8 @@
  * runtime. Identity serializers (requests arrive and answers leave as raw
  * bytes), every stored feature encoded once at load, requests decoded by
  * hand, notes kept as the bytes they arrived in, no validation, no bounds,
- * no logging, streamed answers written ahead and bounded (lib/outbound.ts) and a
- * call's handler let go of when the call ends (lib/forwarding_call.ts):
+ * no logging, streamed answers written ahead and bounded (lib/grpc/outbound.ts) and a
+ * call's handler let go of when the call ends (lib/grpc/forwarding_call.ts):
  * grpc-js interceptors, so within what grpc-js allows. It answers
  * correctly, so that the load generator measures the same work as on the
  * other servers.
@@ -17,14 +17,14 @@
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
-import { FeatureDatabase } from "../lib/features.ts";
-import { distanceE7 } from "../lib/geo.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
-import type { Feature } from "../lib/types.ts";
-import { encodeFeature, encodeRouteSummary } from "../lib/wire.ts";
-import { OutboundBudget } from "../lib/outbound.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
-import "../lib/grpc_js_fixes.ts";
+import { FeatureDatabase } from "../lib/domain/features.ts";
+import { distanceE7 } from "../lib/domain/geo.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
+import type { Feature } from "../lib/domain/types.ts";
+import { encodeFeature, encodeRouteSummary } from "../lib/grpc/wire.ts";
+import { OutboundBudget } from "../lib/grpc/outbound.ts";
+import { DEFAULT_LIMITS } from "../lib/grpc/limits.ts";
+import "../lib/grpc/grpc_js_fixes.ts";
 
 const { values } = parseArgs({ options: { db: { type: "string" } } });
 const features: Feature[] = JSON.parse(await Deno.readTextFile(values.db!));

@@ -6,9 +6,9 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Bounds } from "../lib/geo.ts";
-import type { Feature, Point } from "../lib/types.ts";
-import { encodePoint } from "../lib/wire.ts";
+import type { Bounds } from "../lib/domain/geo.ts";
+import type { Feature, Point } from "../lib/domain/types.ts";
+import { encodePoint } from "../lib/grpc/wire.ts";
 
 /**
  * A small seeded PRNG (mulberry32): the same data on every run, for the

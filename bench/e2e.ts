@@ -14,9 +14,13 @@
  */
 import { parseArgs } from "node:util";
 import { Buffer } from "node:buffer";
-import { FeatureDatabase } from "../lib/features.ts";
-import type { Point } from "../lib/types.ts";
-import { encodePoint, encodeRectangle, encodeRouteNote } from "../lib/wire.ts";
+import { FeatureDatabase } from "../lib/domain/features.ts";
+import type { Point } from "../lib/domain/types.ts";
+import {
+  encodePoint,
+  encodeRectangle,
+  encodeRouteNote,
+} from "../lib/grpc/wire.ts";
 import {
   grpcFrame,
   makeFeatures,

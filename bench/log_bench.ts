@@ -8,11 +8,11 @@
  *
  * @module
  */
-import { createLogger, type LogFields } from "../lib/log.ts";
+import { createLogger, type LogFields } from "../lib/grpc/log.ts";
 
 let call = 0;
 /**
- * The fields lib/access_log.ts logs for a GetFeature call, made afresh for
+ * The fields lib/grpc/access_log.ts logs for a GetFeature call, made afresh for
  * each line as it does, with a time that varies (a constant one would hit
  * V8's cache of number strings, which real lines mostly miss).
  */

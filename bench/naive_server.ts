@@ -13,9 +13,9 @@
 import * as grpc from "@grpc/grpc-js";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { distance } from "../lib/geo.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
-import type { Feature, Point, RouteNote } from "../lib/types.ts";
+import { distance } from "../lib/domain/geo.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
+import type { Feature, Point, RouteNote } from "../lib/domain/types.ts";
 
 const { values } = parseArgs({ options: { db: { type: "string" } } });
 const featureList: Feature[] = JSON.parse(await Deno.readTextFile(values.db!));

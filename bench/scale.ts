@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { Buffer } from "node:buffer";
 import { type Feature, RouteGuideClient } from "../mod.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import {
   chat,
   hasNginx,

@@ -19,8 +19,8 @@ import {
   MemoryNoteBoard,
   startServer,
 } from "../mod.ts";
-import { routeGuideServerDefinition } from "../lib/grpc_adapter.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
+import { routeGuideServerDefinition } from "../lib/grpc/grpc_adapter.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import { WORLD } from "./_prod_helpers.ts";
 import { INITIAL_WINDOW, readUntilClosed, stalledCall } from "./_raw_http2.ts";
 

@@ -7,7 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import type { Feature, Logger } from "../mod.ts";
-import { createLogger } from "../lib/log.ts";
+import { createLogger } from "../lib/grpc/log.ts";
 import { REPO_ROOT } from "./helpers.ts";
 
 export { WORLD } from "./helpers.ts";

@@ -12,10 +12,10 @@ import {
   startServer,
   Status,
 } from "../mod.ts";
-import { accessLogInterceptor } from "../lib/access_log.ts";
-import { createLogger } from "../lib/log.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
-import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
+import { accessLogInterceptor } from "../lib/grpc/access_log.ts";
+import { createLogger } from "../lib/grpc/log.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
+import { toGrpcImplementation } from "../lib/grpc/grpc_adapter.ts";
 import {
   bindLoopback,
   REPO_ROOT,
@@ -355,7 +355,7 @@ Deno.test("lines batched for stdout come out whole and in order, lines longer th
     const script = `${dir}/log_lines.ts`;
     await Deno.writeTextFile(
       script,
-      `import { createLogger } from "${REPO_ROOT}lib/log.ts";
+      `import { createLogger } from "${REPO_ROOT}lib/grpc/log.ts";
 const log = createLogger();
 log.info("first", { place: "Zürich 東京 🎉" });
 log.info("long", { text: "é".repeat(20_000) });

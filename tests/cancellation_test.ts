@@ -17,8 +17,8 @@ import {
   type RouteNote,
   Status,
 } from "../mod.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
-import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
+import { toGrpcImplementation } from "../lib/grpc/grpc_adapter.ts";
 import { bindLoopback } from "./helpers.ts";
 import { gridFeatures, WORLD } from "./_prod_helpers.ts";
 

@@ -13,7 +13,7 @@ import {
   type RouteGuideServer,
   startServer,
 } from "../mod.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import { bindLoopback, freePort } from "./helpers.ts";
 
 const REPO = new URL("..", import.meta.url);

@@ -20,8 +20,11 @@ import {
 import {
   routeGuideServerDefinition,
   toGrpcImplementation,
-} from "../lib/grpc_adapter.ts";
-import type { RecordRouteFastPath, RouteChatFastPath } from "../lib/service.ts";
+} from "../lib/grpc/grpc_adapter.ts";
+import type {
+  RecordRouteFastPath,
+  RouteChatFastPath,
+} from "../lib/domain/service.ts";
 
 const next = mulberry32(7);
 const grid = (): Point => ({

@@ -14,8 +14,8 @@ import {
   type RouteGuideHandlers,
   Status,
 } from "../mod.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
-import { toGrpcImplementation } from "../lib/grpc_adapter.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
+import { toGrpcImplementation } from "../lib/grpc/grpc_adapter.ts";
 import type { Feature, Point } from "../mod.ts";
 import {
   assertStatus,

@@ -16,7 +16,7 @@ import {
   startServer,
   type StatusCode,
 } from "../mod.ts";
-import { RouteGuideStub } from "../lib/proto.ts";
+import { RouteGuideStub } from "../lib/grpc/proto.ts";
 import type { Feature, Point, Rectangle, RouteNote } from "../mod.ts";
 import type { RouteGuideClient as GeneratedClient } from "../lib/gen/routeguide/RouteGuide.ts";
 import assert from "node:assert/strict";

@@ -1,7 +1,7 @@
 /**
  * Bytes no well-behaved client sends: each fails at most its own call, with
- * the right status, and the server goes on answering (lib/grpc_js_fixes.ts,
- * lib/outbound.ts).
+ * the right status, and the server goes on answering (lib/grpc/grpc_js_fixes.ts,
+ * lib/grpc/outbound.ts).
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -14,7 +14,11 @@ import {
   Status,
 } from "../mod.ts";
 import type { ServerOptions } from "../mod.ts";
-import { encodePoint, encodeRectangle, encodeRouteNote } from "../lib/wire.ts";
+import {
+  encodePoint,
+  encodeRectangle,
+  encodeRouteNote,
+} from "../lib/grpc/wire.ts";
 import { grpcFrame } from "../bench/data.ts";
 import {
   assertStatus,

@@ -1,7 +1,7 @@
 /**
  * Interop with `buf curl` (npm @bufbuild/buf, which ships the Go binary),
  * a generic client that knows our API only through server reflection.
- * Health is resolved through reflection too: lib/reflection.ts gives the
+ * Health is resolved through reflection too: lib/grpc/reflection.ts gives the
  * health descriptor protoc's map-entry name so Go's protodesc accepts it.
  */
 import assert from "node:assert/strict";

@@ -13,8 +13,8 @@ import {
   startServer,
   Status,
 } from "../mod.ts";
-import { grpcOptionsFor } from "../lib/limits.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
+import { grpcOptionsFor } from "../lib/grpc/limits.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import { FRAME, type Frame, readFrames, stalledCall } from "./_raw_http2.ts";
 
 const here = { latitude: 1, longitude: 2 };

@@ -19,7 +19,7 @@ import {
 } from "../mod.ts";
 import { collect, note, startServerProcess, writeDbFile } from "./helpers.ts";
 
-/** What the default bound may add to RSS (lib/notes.ts). */
+/** What the default bound may add to RSS (lib/domain/notes.ts). */
 const BUDGET_MB = 64;
 const PER_CALL = 10_000; // --max-notes-per-call's default
 const message = (i: number) => `${i} `.padEnd(1_022, "x") + "Ā";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { checkNote, RouteGuideError, Status } from "../mod.ts";
-import { decodeRouteNote, encodeRouteNote } from "../lib/wire.ts";
+import { decodeRouteNote, encodeRouteNote } from "../lib/grpc/wire.ts";
 import { assertStatus, ChatSession, note, startTestServer } from "./helpers.ts";
 
 /** A RouteNote at (n, n) whose message field holds `bytes` as they are. */

@@ -7,12 +7,15 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { RouteGuideClient, Status } from "../mod.ts";
-import { asInterceptedCall, ForwardingCall } from "../lib/forwarding_call.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
-import { OutboundBudget } from "../lib/outbound.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
+import {
+  asInterceptedCall,
+  ForwardingCall,
+} from "../lib/grpc/forwarding_call.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
+import { OutboundBudget } from "../lib/grpc/outbound.ts";
+import { DEFAULT_LIMITS } from "../lib/grpc/limits.ts";
 import type { Feature, Rectangle } from "../mod.ts";
-import { encodeRectangle } from "../lib/wire.ts";
+import { encodeRectangle } from "../lib/grpc/wire.ts";
 import { stalledCall } from "./_raw_http2.ts";
 import {
   assertStatus,

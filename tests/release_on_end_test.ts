@@ -6,8 +6,11 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { RouteGuideClient } from "../mod.ts";
-import { asInterceptedCall, ListeningCall } from "../lib/forwarding_call.ts";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
+import {
+  asInterceptedCall,
+  ListeningCall,
+} from "../lib/grpc/forwarding_call.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import type { Feature, Point, Rectangle } from "../mod.ts";
 import { bindLoopback, collect, feature, pt, WORLD } from "./helpers.ts";
 

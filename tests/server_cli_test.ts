@@ -16,7 +16,7 @@ import {
   startTestServer,
   writeDbFile,
 } from "./helpers.ts";
-import { RouteGuideStub } from "../lib/proto.ts";
+import { RouteGuideStub } from "../lib/grpc/proto.ts";
 import { runCli } from "./_prod_helpers.ts";
 
 function stripAnsi(text: string): string {

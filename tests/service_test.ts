@@ -14,7 +14,7 @@ import {
   startTestServer,
 } from "./helpers.ts";
 
-/** Haversine written apart from lib/geo.ts, so the test checks it. */
+/** Haversine written apart from lib/domain/geo.ts, so the test checks it. */
 function metresBetween(a: Point, b: Point): number {
   const rad = (e7: number) => (e7 / 1e7) * (Math.PI / 180);
   const h = Math.sin((rad(b.latitude) - rad(a.latitude)) / 2) ** 2 +

@@ -1,5 +1,5 @@
 /**
- * The hand-written codec (lib/wire.ts) against protobufjs via proto-loader
+ * The hand-written codec (lib/grpc/wire.ts) against protobufjs via proto-loader
  * (what grpc-js would use otherwise): the same messages both ways, on
  * seeded random data, the exact bytes it writes, and the edge cases of the
  * wire format.
@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { mulberry32 } from "./helpers.ts";
 import { Buffer } from "node:buffer";
-import { routeGuideServiceDefinition } from "../lib/proto.ts";
-import { cachedEncoder } from "../lib/grpc_adapter.ts";
+import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
+import { cachedEncoder } from "../lib/grpc/grpc_adapter.ts";
 import type { Feature, Point, Rectangle, RouteNote } from "../mod.ts";
 import {
   decodeFeature,
@@ -20,7 +20,7 @@ import {
   encodeRectangle,
   encodeRouteNote,
   encodeRouteSummary,
-} from "../lib/wire.ts";
+} from "../lib/grpc/wire.ts";
 
 const { GetFeature, ListFeatures, RecordRoute, RouteChat } =
   routeGuideServiceDefinition;

@@ -5,7 +5,7 @@
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import { Status, statusName } from "./errors.ts";
+import { Status, statusName } from "../domain/errors.ts";
 import type { Logger } from "./log.ts";
 import {
   asInterceptedCall,

@@ -38,7 +38,7 @@ import http2 from "node:http2";
 import process from "node:process";
 import zlib from "node:zlib";
 import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
-import { Status } from "./errors.ts";
+import { Status } from "../domain/errors.ts";
 
 /** A status that ends a call, in grpc-js's shape. */
 interface CallStatus {

@@ -8,11 +8,11 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type protobuf from "protobufjs";
-import descriptor from "./gen/route_guide.descriptor.json" with {
+import descriptor from "../gen/route_guide.descriptor.json" with {
   type: "json",
 };
-import type { ProtoGrpcType } from "./gen/route_guide.ts";
-import type { RouteGuideClient as GeneratedClient } from "./gen/routeguide/RouteGuide.ts";
+import type { ProtoGrpcType } from "../gen/route_guide.ts";
+import type { RouteGuideClient as GeneratedClient } from "../gen/routeguide/RouteGuide.ts";
 
 /**
  * proto-loader options matching the generated types: camel-cased field

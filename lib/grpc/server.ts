@@ -4,14 +4,14 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { FeatureDatabase } from "./features.ts";
+import { FeatureDatabase } from "../domain/features.ts";
 import {
   routeGuideServerDefinition,
   toGrpcImplementation,
 } from "./grpc_adapter.ts";
-import { MemoryNoteBoard, type NoteBoard } from "./notes.ts";
+import { MemoryNoteBoard, type NoteBoard } from "../domain/notes.ts";
 import { SERVICE_NAME } from "./proto.ts";
-import { createRouteGuide } from "./service.ts";
+import { createRouteGuide } from "../domain/service.ts";
 import { accessLogInterceptor } from "./access_log.ts";
 import { bearerTokenInterceptor } from "./auth.ts";
 import { addHealthService, type HealthStatus } from "./health.ts";
@@ -120,7 +120,7 @@ function formatHostPort(host: string, port: number): string {
  *
  * @example
  * ```ts ignore
- * import { startServer, FeatureDatabase } from "../mod.ts";
+ * import { startServer, FeatureDatabase } from "../../mod.ts";
  * const server = await startServer({ host: "127.0.0.1", port: 0, features: new FeatureDatabase([]) });
  * console.log(`listening on ${server.address}`);
  * await server.close();

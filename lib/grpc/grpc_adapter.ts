@@ -16,21 +16,21 @@ import type * as grpc from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
 import { type EventEmitter, once } from "node:events";
 import { setImmediate } from "node:timers";
-import { RouteGuideError, Status } from "./errors.ts";
+import { RouteGuideError, Status } from "../domain/errors.ts";
 import { routeGuideServiceDefinition } from "./proto.ts";
 import type {
   CallContext,
   RecordRouteFastPath,
   RouteChatFastPath,
   RouteGuideHandlers,
-} from "./service.ts";
+} from "../domain/service.ts";
 import type {
   Feature,
   Point,
   Rectangle,
   RouteNote,
   RouteSummary,
-} from "./types.ts";
+} from "../domain/types.ts";
 import {
   decodePoint,
   decodeRectangle,

@@ -5,15 +5,15 @@
  *
  * @module
  */
-import type { CallOptions, RouteGuideClient } from "./client.ts";
-import { formatPoint } from "./geo.ts";
+import type { CallOptions, RouteGuideClient } from "../grpc/client.ts";
+import { formatPoint } from "../domain/geo.ts";
 import type {
   Feature,
   Point,
   Rectangle,
   RouteNote,
   RouteSummary,
-} from "./types.ts";
+} from "../domain/types.ts";
 
 /**
  * The tutorial's ListFeatures area: latitude 40..42, longitude -75..-73.
@@ -184,7 +184,7 @@ export function* randomRoute(
  *
  * @example
  * ```ts ignore
- * import { RouteGuideClient, runDemo } from "../mod.ts";
+ * import { RouteGuideClient, runDemo } from "../../mod.ts";
  * await runDemo(new RouteGuideClient("localhost:50051"), console.log);
  * ```
  */

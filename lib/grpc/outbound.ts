@@ -23,7 +23,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
 import type { Buffer } from "node:buffer";
 import http2 from "node:http2";
-import { Status } from "./errors.ts";
+import { Status } from "../domain/errors.ts";
 import {
   asInterceptedCall,
   ForwardingCall,

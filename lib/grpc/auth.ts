@@ -8,7 +8,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { Status } from "./errors.ts";
+import { Status } from "../domain/errors.ts";
 import {
   asInterceptedCall,
   ListeningCall,

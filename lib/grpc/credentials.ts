@@ -85,7 +85,7 @@ export interface ServerTlsFiles {
  *
  * @example
  * ```ts ignore
- * import { startServer } from "../mod.ts";
+ * import { startServer } from "../../mod.ts";
  * await startServer({
  *   tls: {
  *     cert: await Deno.readFile("server.crt"),
@@ -146,7 +146,7 @@ export function serverCredentials(tls?: ServerTls): grpc.ServerCredentials {
  *
  * @example
  * ```ts ignore
- * import { RouteGuideClient } from "../mod.ts";
+ * import { RouteGuideClient } from "../../mod.ts";
  * const client = new RouteGuideClient("routeguide.example:50051", {
  *   tls: { ca: await Deno.readFile("ca.crt") },
  * });

@@ -6,12 +6,12 @@
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import { RouteGuideError, Status } from "./errors.ts";
+import { RouteGuideError, Status } from "../domain/errors.ts";
 import type {
   ChatSession,
   RouteChatFastPath,
   RouteGuideHandlers,
-} from "./service.ts";
+} from "../domain/service.ts";
 
 /**
  * Limits a server enforces; 0 turns a time limit off.

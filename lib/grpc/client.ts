@@ -7,16 +7,16 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { channelSecurity, type ClientTls } from "./credentials.ts";
-import { RouteGuideError } from "./errors.ts";
+import { RouteGuideError } from "../domain/errors.ts";
 import { RouteGuideStub } from "./proto.ts";
-import type { RouteGuideClient as GeneratedClient } from "./gen/routeguide/RouteGuide.ts";
+import type { RouteGuideClient as GeneratedClient } from "../gen/routeguide/RouteGuide.ts";
 import type {
   Feature,
   Point,
   Rectangle,
   RouteNote,
   RouteSummary,
-} from "./types.ts";
+} from "../domain/types.ts";
 
 /**
  * Per-call options.
@@ -223,7 +223,7 @@ export function channelTarget(
  *
  * @example
  * ```ts ignore
- * import { RouteGuideClient } from "../mod.ts";
+ * import { RouteGuideClient } from "../../mod.ts";
  * const client = new RouteGuideClient("localhost:50051");
  * const feature = await client.getFeature({ latitude: 409146138, longitude: -746188906 });
  * for await (const f of client.listFeatures({

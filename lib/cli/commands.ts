@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { CallOptions, RouteGuideClient } from "./client.ts";
-import { TokenError } from "./auth.ts";
-import { CredentialsError } from "./credentials.ts";
+import type { CallOptions, RouteGuideClient } from "../grpc/client.ts";
+import { TokenError } from "../grpc/auth.ts";
+import { CredentialsError } from "../grpc/credentials.ts";
 import {
   DEMO_RECTANGLE,
   formatFeature,
@@ -18,10 +18,10 @@ import {
   formatVisiting,
   randomRoute,
 } from "./demo.ts";
-import { RouteGuideError, Status } from "./errors.ts";
-import { FeatureFileError, parseFeatures } from "./feature_files.ts";
-import { pointFromDegrees } from "./geo.ts";
-import type { Feature, Point, Rectangle, RouteNote } from "./types.ts";
+import { RouteGuideError, Status } from "../domain/errors.ts";
+import { FeatureFileError, parseFeatures } from "../domain/feature_files.ts";
+import { pointFromDegrees } from "../domain/geo.ts";
+import type { Feature, Point, Rectangle, RouteNote } from "../domain/types.ts";
 
 /**
  * A bad command-line argument or input line: the message says which and
@@ -223,7 +223,7 @@ export interface CommandOptions {
  *
  * @example
  * ```ts ignore
- * import { RouteGuideClient } from "./client.ts";
+ * import { RouteGuideClient } from "../grpc/client.ts";
  * import { featureCommand } from "./commands.ts";
  * const client = new RouteGuideClient("localhost:50051");
  * await featureCommand(client, { latitude: 409146138, longitude: -746188906 }, { print: console.log });
@@ -245,7 +245,7 @@ export async function featureCommand(
  *
  * @example
  * ```ts ignore
- * import { RouteGuideClient } from "./client.ts";
+ * import { RouteGuideClient } from "../grpc/client.ts";
  * import { DEMO_RECTANGLE } from "./demo.ts";
  * import { listCommand } from "./commands.ts";
  * const client = new RouteGuideClient("localhost:50051");
@@ -271,7 +271,7 @@ export async function listCommand(
  *
  * @example
  * ```ts ignore
- * import { RouteGuideClient } from "./client.ts";
+ * import { RouteGuideClient } from "../grpc/client.ts";
  * import { randomListedRoute } from "./commands.ts";
  * const client = new RouteGuideClient("localhost:50051");
  * const route = await randomListedRoute(client, 10);
@@ -301,7 +301,7 @@ export async function randomListedRoute(
  *
  * @example
  * ```ts ignore
- * import { RouteGuideClient } from "./client.ts";
+ * import { RouteGuideClient } from "../grpc/client.ts";
  * import { recordCommand } from "./commands.ts";
  * const client = new RouteGuideClient("localhost:50051");
  * await recordCommand(client, [{ latitude: 1, longitude: 2 }], { print: console.log });
@@ -330,7 +330,7 @@ export async function recordCommand(
  *
  * @example
  * ```ts ignore
- * import { RouteGuideClient } from "./client.ts";
+ * import { RouteGuideClient } from "../grpc/client.ts";
  * import { chatCommand, parseNotes, readLines } from "./commands.ts";
  * const client = new RouteGuideClient("localhost:50051");
  * await chatCommand(client, parseNotes(readLines(Deno.stdin.readable)), { print: console.log });
@@ -370,7 +370,7 @@ export interface Failure {
  * @example
  * ```ts
  * import { describeFailure } from "./commands.ts";
- * import { RouteGuideError, Status } from "./errors.ts";
+ * import { RouteGuideError, Status } from "../domain/errors.ts";
  * describeFailure(new RouteGuideError(Status.NOT_FOUND, "no"), "localhost:50051", 10);
  * // { message: "NOT_FOUND: no", exitCode: 1 }
  * ```

@@ -17,7 +17,7 @@ import type {
   Rectangle,
   RouteNote,
   RouteSummary,
-} from "./types.ts";
+} from "../domain/types.ts";
 
 // Wire types.
 const VARINT = 0;
