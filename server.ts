@@ -16,8 +16,8 @@ import {
   DEFAULT_GRACE_MS,
   DEFAULT_MAX_LOCATIONS,
   DEFAULT_MAX_NOTE_BOARD_BYTES,
-  DEFAULT_MAX_NOTES_PER_CALL,
   DEFAULT_NOTES_PER_LOCATION,
+  DEFAULT_ROUTE_CHAT_LIMITS,
   FeatureDatabase,
   FeatureFileError,
   isWorker,
@@ -63,7 +63,7 @@ Options:
                               least recently used locations go first (default
                               ${DEFAULT_MAX_NOTE_BOARD_BYTES}, at most ~45 MB of RSS; not for Redis)
   --max-notes-per-call N      notes one RouteChat call may send; the next ends
-                              the call with RESOURCE_EXHAUSTED (default ${DEFAULT_MAX_NOTES_PER_CALL})
+                              the call with RESOURCE_EXHAUSTED (default ${DEFAULT_ROUTE_CHAT_LIMITS.maxNotesPerCall})
   --notes URL                 where RouteChat notes live: memory (default,
                               this process only) or redis://host:port/db, a
                               Redis shared by every replica and kept across
@@ -88,7 +88,7 @@ Production (health and reflection are always served):
   --max-connections N         client connections at once; more are closed
                               as they arrive (default ${DEFAULT_LIMITS.maxConnections})
   --max-concurrent-chats N    RouteChat calls at once in total; more get
-                              RESOURCE_EXHAUSTED (default ${DEFAULT_LIMITS.maxConcurrentChats})
+                              RESOURCE_EXHAUSTED (default ${DEFAULT_ROUTE_CHAT_LIMITS.maxConcurrentChats})
   --connection-window-bytes N answer bytes one connection may hold unsent
                               (its client not reading) before its calls wait
                               (default ${DEFAULT_LIMITS.connectionWindowBytes})
@@ -246,11 +246,6 @@ const limits: ServerLimits = {
     "max-connections",
     values["max-connections"],
     DEFAULT_LIMITS.maxConnections,
-  ),
-  maxConcurrentChats: positiveInt(
-    "max-concurrent-chats",
-    values["max-concurrent-chats"],
-    DEFAULT_LIMITS.maxConcurrentChats,
   ),
   keepaliveTimeMs: seconds(
     "keepalive-time",
@@ -417,11 +412,18 @@ try {
     port,
     features,
     notes,
-    maxNotesPerCall: positiveInt(
-      "max-notes-per-call",
-      values["max-notes-per-call"],
-      DEFAULT_MAX_NOTES_PER_CALL,
-    ),
+    chat: {
+      maxNotesPerCall: positiveInt(
+        "max-notes-per-call",
+        values["max-notes-per-call"],
+        DEFAULT_ROUTE_CHAT_LIMITS.maxNotesPerCall,
+      ),
+      maxConcurrentChats: positiveInt(
+        "max-concurrent-chats",
+        values["max-concurrent-chats"],
+        DEFAULT_ROUTE_CHAT_LIMITS.maxConcurrentChats,
+      ),
+    },
     tls,
     token,
     limits,

@@ -76,15 +76,6 @@ function instrumented(handlers: RouteGuideHandlers) {
     started.resolve(observed);
     return [observed, resolve];
   }
-  async function* counted<T>(
-    source: AsyncIterable<T>,
-    observed: Observed,
-  ): AsyncGenerator<T> {
-    for await (const item of source) {
-      observed.items++;
-      yield item;
-    }
-  }
   const wrapped: RouteGuideHandlers = {
     ...handlers,
     *listFeatures(rectangle, context) {
@@ -103,24 +94,40 @@ function instrumented(handlers: RouteGuideHandlers) {
         end();
       }
     },
-    async recordRoute(points, context) {
+    recordRoute(context) {
       const [observed, end] = observe(context);
-      try {
-        return await handlers.recordRoute(counted(points, observed), context);
-      } finally {
-        end();
-      }
-    },
-    async *routeChat(notes, context) {
-      const [observed, end] = observe(context);
-      try {
-        for await (const note of handlers.routeChat(notes, context)) {
+      const route = handlers.recordRoute(context);
+      return {
+        add(point) {
           observed.items++;
-          yield note;
-        }
-      } finally {
-        end();
-      }
+          return route.add(point);
+        },
+        finish: () => route.finish(),
+        end() {
+          route.end?.();
+          end();
+        },
+      };
+    },
+    routeChat(context) {
+      const [observed, end] = observe(context);
+      const chat = handlers.routeChat(context);
+      const count = (answers: readonly RouteNote[]) => {
+        observed.items += answers.length;
+        return answers;
+      };
+      return {
+        note(note) {
+          const answers = chat.note(note);
+          return answers instanceof Promise
+            ? answers.then(count)
+            : count(answers);
+        },
+        end() {
+          chat.end?.();
+          end();
+        },
+      };
     },
   };
   const implementation = toGrpcImplementation(wrapped, () => {});

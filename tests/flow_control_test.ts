@@ -6,6 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import {
+  type CallContext,
   createRouteGuide,
   FeatureDatabase,
   MemoryNoteBoard,
@@ -146,21 +147,48 @@ Deno.test("ListFeatures cancelled mid-stream over a large database leaves the se
   );
 });
 
-/** Asserts that the handler's side of a call ended as CANCELLED (in time). */
-async function assertServerCancelled(serverSide: Promise<unknown>) {
-  const outcome = await within(10_000, "server side end", serverSide);
-  assert.ok(outcome instanceof RouteGuideError, `server got ${outcome}`);
-  assert.equal(outcome.code, Status.CANCELLED);
+/**
+ * Wraps a session so that `outcome` settles when its call ends: "cancelled"
+ * if it ended unfinished with the call's signal aborted, "finished" if the
+ * handler gave its answer.
+ */
+function watched<S extends { end?(): void }>(
+  session: S,
+  context: CallContext,
+  outcome: PromiseWithResolvers<string>,
+): S & { finish?(): unknown } {
+  let finished = false;
+  const finish = (session as { finish?: () => unknown }).finish;
+  return {
+    ...session,
+    ...finish && {
+      finish() {
+        finished = true;
+        return finish.call(session);
+      },
+    },
+    end() {
+      session.end?.();
+      outcome.resolve(
+        finished ? "finished" : context.signal.aborted ? "cancelled" : "ended",
+      );
+    },
+  };
+}
+
+/** Asserts that the handler's side of a call ended as a cancel (in time). */
+async function assertServerCancelled(serverSide: Promise<string>) {
+  assert.equal(
+    await within(10_000, "server side end", serverSide),
+    "cancelled",
+  );
 }
 
 Deno.test("a RecordRoute that never half-closes ends with DEADLINE_EXCEEDED; the server sees a cancel, not an error", async () => {
-  const serverSide = Promise.withResolvers<unknown>();
+  const serverSide = Promise.withResolvers<string>();
   await using s = await startWatchedServer((base) => ({
-    recordRoute(points, context) {
-      const result = base.recordRoute(points, context);
-      result.then(serverSide.resolve, serverSide.resolve);
-      return result;
-    },
+    recordRoute: (context) =>
+      watched(base.recordRoute(context), context, serverSide),
   }));
   const release = Promise.withResolvers<void>();
   async function* neverEnding(): AsyncGenerator<Point> {
@@ -184,17 +212,10 @@ Deno.test("a RecordRoute that never half-closes ends with DEADLINE_EXCEEDED; the
 });
 
 Deno.test("a RouteChat past its deadline ends with DEADLINE_EXCEEDED; the server sees a cancel, not an error", async () => {
-  const serverSide = Promise.withResolvers<unknown>();
+  const serverSide = Promise.withResolvers<string>();
   await using s = await startWatchedServer((base) => ({
-    async *routeChat(notes, context) {
-      try {
-        yield* base.routeChat(notes, context);
-        serverSide.resolve("ended normally");
-      } catch (error) {
-        serverSide.resolve(error);
-        throw error;
-      }
-    },
+    routeChat: (context) =>
+      watched(base.routeChat(context), context, serverSide),
   }));
   const release = Promise.withResolvers<void>();
   async function* oneNoteThenWait() {
@@ -213,20 +234,23 @@ Deno.test("a RouteChat past its deadline ends with DEADLINE_EXCEEDED; the server
 });
 
 Deno.test("a client aborting RecordRoute gets CANCELLED; the server counts it as a cancel", async () => {
-  const serverSide = Promise.withResolvers<unknown>();
+  const serverSide = Promise.withResolvers<string>();
   const twoPointsIn = Promise.withResolvers<void>();
   await using s = await startWatchedServer((base) => ({
-    recordRoute(points, context) {
-      async function* tap() {
-        let n = 0;
-        for await (const point of points) {
-          if (++n === 2) twoPointsIn.resolve();
-          yield point;
-        }
-      }
-      const result = base.recordRoute(tap(), context);
-      result.then(serverSide.resolve, serverSide.resolve);
-      return result;
+    recordRoute(context) {
+      const route = base.recordRoute(context);
+      let n = 0;
+      return watched(
+        {
+          ...route,
+          add(point) {
+            if (++n === 2) twoPointsIn.resolve();
+            return route.add(point);
+          },
+        },
+        context,
+        serverSide,
+      );
     },
   }));
   const controller = new AbortController();

@@ -9,7 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   FeatureDatabase,
   MemoryNoteBoard,
-  type NoteBoardLimits,
+  type RouteChatLimits,
   RouteGuideClient,
   RouteGuideError,
   type RouteGuideServer,
@@ -70,9 +70,7 @@ export interface TestServer extends AsyncDisposable {
 }
 
 /** Options for {@link startTestServer}. */
-export interface TestServerOptions extends NoteBoardLimits {
-  maxNotesPerCall?: number;
-}
+export type TestServerOptions = RouteChatLimits;
 
 /** Starts a server on 127.0.0.1:0 over `features` with a fresh note board. */
 export async function startTestServer(
@@ -84,7 +82,7 @@ export async function startTestServer(
     port: 0,
     features: new FeatureDatabase(features),
     notes: new MemoryNoteBoard(options),
-    maxNotesPerCall: options.maxNotesPerCall,
+    chat: options,
   });
   const closers: (() => void)[] = [];
   const newClient = () => {

@@ -52,7 +52,7 @@ Deno.test("a request larger than --max-receive-message-bytes gets RESOURCE_EXHAU
 });
 
 Deno.test("RouteChat calls past --max-concurrent-chats get RESOURCE_EXHAUSTED until one ends", async () => {
-  const server = await limitedServer({ limits: { maxConcurrentChats: 1 } });
+  const server = await limitedServer({ chat: { maxConcurrentChats: 1 } });
   const client = new RouteGuideClient(server.address);
   const release = Promise.withResolvers<void>();
   async function* held() {

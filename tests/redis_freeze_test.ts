@@ -89,7 +89,7 @@ function outage(
       host: "127.0.0.1",
       port: 0,
       notes: board,
-      limits: { maxConcurrentChats: MAX_CHATS },
+      chat: { maxConcurrentChats: MAX_CHATS },
     });
     const guide = new RouteGuideClient(server.address);
     const other = new RouteGuideClient(server.address, {

@@ -8,7 +8,13 @@
 import { RouteGuideError, Status } from "./errors.ts";
 import type { FeatureDatabase } from "./features.ts";
 import { distanceE7, isValidPoint, normalizeRectangle } from "./geo.ts";
-import type { NoteBoard } from "./notes.ts";
+import {
+  DEFAULT_MAX_LOCATIONS,
+  DEFAULT_MAX_NOTE_BOARD_BYTES,
+  DEFAULT_NOTES_PER_LOCATION,
+  type NoteBoard,
+  type NoteBoardLimits,
+} from "./notes.ts";
 import type {
   Feature,
   Point,
@@ -33,14 +39,36 @@ export interface CallContext {
 }
 
 /**
- * The four RouteGuide methods as plain functions over values and iterables.
+ * The RouteGuide service as plain objects: the one contract between the
+ * service and every transport, and what `startServer` serves. A unary
+ * method returns a value (or a promise of one); ListFeatures returns an
+ * iterable (or async iterable) of features; each client-streaming method
+ * starts a per-call object that the transport feeds one request at a
+ * time, as the requests arrive (no promise per request unless the handler
+ * returns one).
  *
- * @example
+ * @example Serving a handler object of your own
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RouteGuideHandlers } from "./service.ts";
- * const stub: Pick<RouteGuideHandlers, "getFeature"> = {
- *   getFeature: (point) => ({ name: "", location: point }),
+ * const handlers: RouteGuideHandlers = {
+ *   getFeature: (point) => ({ name: "Everywhere", location: point }),
+ *   listFeatures: () => [],
+ *   recordRoute() {
+ *     let pointCount = 0;
+ *     return {
+ *       add() {
+ *         pointCount++;
+ *       },
+ *       finish: () => ({ pointCount, featureCount: 0, distance: 0, elapsedTime: 0 }),
+ *     };
+ *   },
+ *   routeChat: () => ({ note: () => [] }),
  * };
+ * const context = { signal: new AbortController().signal };
+ * const route = handlers.recordRoute(context);
+ * await route.add({ latitude: 1, longitude: 1 });
+ * assert.equal((await route.finish()).pointCount, 1);
  * ```
  */
 export interface RouteGuideHandlers {
@@ -51,66 +79,10 @@ export interface RouteGuideHandlers {
     rectangle: Rectangle,
     context: CallContext,
   ): Iterable<Feature> | AsyncIterable<Feature>;
-  /** Counts, features passed, distance and time of a route. */
-  recordRoute(
-    points: AsyncIterable<Point>,
-    context: CallContext,
-  ): Promise<RouteSummary>;
-  /**
-   * For each note, the earlier notes at its location. The note board may
-   * keep the note objects given: do not change them afterwards (the server
-   * passes each note as decoded, once).
-   */
-  routeChat(
-    notes: AsyncIterable<RouteNote>,
-    context: CallContext,
-  ): AsyncIterable<RouteNote>;
-}
-
-/**
- * Optional fast path of a `recordRoute` handler, as a property of the
- * handler function itself: the same work one point at a time,
- * synchronously, so that a transport can feed it from message events
- * without a promise per point. It lives on the function so that a handler
- * that replaces `recordRoute` (a wrapper, a spy) never keeps a stale fast
- * path: the transport then uses the replacement as it is.
- *
- * @example
- * ```ts
- * import { createRouteGuide, type RecordRouteFastPath } from "./service.ts";
- * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
- * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
- * const fast = guide.recordRoute as Partial<RecordRouteFastPath>;
- * const route = fast.startRoute!({ signal: new AbortController().signal });
- * route.add({ latitude: 0, longitude: 0 });
- * route.finish().pointCount; // 1
- * ```
- */
-export interface RecordRouteFastPath {
   /** Starts one RecordRoute call. */
-  startRoute(context: CallContext): RouteRecorder;
-}
-
-/**
- * Optional fast path of a `routeChat` handler, as a property of the
- * handler function itself (see {@link RecordRouteFastPath}): the same work
- * one note at a time.
- *
- * @example
- * ```ts
- * import { createRouteGuide, type RouteChatFastPath } from "./service.ts";
- * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
- * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
- * const fast = guide.routeChat as Partial<RouteChatFastPath>;
- * const chat = fast.startChat!({ signal: new AbortController().signal });
- * await chat.note({ location: { latitude: 1, longitude: 1 }, message: "hi" }); // []
- * ```
- */
-export interface RouteChatFastPath {
+  recordRoute(context: CallContext): RouteRecorder;
   /** Starts one RouteChat call. */
-  startChat(context: CallContext): ChatSession;
+  routeChat(context: CallContext): ChatSession;
 }
 
 /**
@@ -118,20 +90,29 @@ export interface RouteChatFastPath {
  *
  * @example
  * ```ts
- * import { createRouteGuide, type RecordRouteFastPath, type RouteRecorder } from "./service.ts";
+ * import assert from "node:assert/strict";
+ * import { createRouteGuide } from "./service.ts";
  * import { FeatureDatabase } from "./features.ts";
  * import { MemoryNoteBoard } from "./notes.ts";
  * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
- * const { startRoute } = guide.recordRoute as Partial<RecordRouteFastPath>;
- * const route: RouteRecorder = startRoute!({ signal: new AbortController().signal });
+ * const route = guide.recordRoute({ signal: new AbortController().signal });
  * route.add({ latitude: 0, longitude: 0 });
+ * route.add({ latitude: 0, longitude: 10_000_000 });
+ * const summary = await route.finish();
+ * assert.equal(summary.pointCount, 2);
+ * assert.equal(summary.distance, 111_194);
  * ```
  */
 export interface RouteRecorder {
-  /** Takes the next point; throws INVALID_ARGUMENT for a bad one. */
-  add(point: Point): void;
+  /**
+   * Takes the next point (INVALID_ARGUMENT for a bad one). A promise makes
+   * the transport wait for it before the next point.
+   */
+  add(point: Point): void | Promise<void>;
   /** The summary once the client has half-closed. */
-  finish(): RouteSummary;
+  finish(): RouteSummary | Promise<RouteSummary>;
+  /** Optional: called once when the call ends, however it ends. */
+  end?(): void;
 }
 
 /**
@@ -139,12 +120,17 @@ export interface RouteRecorder {
  *
  * @example
  * ```ts
- * import { type ChatSession, createRouteGuide, type RouteChatFastPath } from "./service.ts";
+ * import assert from "node:assert/strict";
+ * import { createRouteGuide } from "./service.ts";
  * import { FeatureDatabase } from "./features.ts";
  * import { MemoryNoteBoard } from "./notes.ts";
  * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
- * const { startChat } = guide.routeChat as Partial<RouteChatFastPath>;
- * const chat: ChatSession = startChat!({ signal: new AbortController().signal });
+ * const chat = guide.routeChat({ signal: new AbortController().signal });
+ * const here = { latitude: 1, longitude: 1 };
+ * assert.deepEqual(await chat.note({ location: here, message: "first" }), []);
+ * const earlier = await chat.note({ location: here, message: "second" });
+ * assert.deepEqual(earlier.map((n) => n.message), ["first"]);
+ * chat.end?.();
  * ```
  */
 export interface ChatSession {
@@ -156,23 +142,45 @@ export interface ChatSession {
    * per-call limit.
    */
   note(note: RouteNote): readonly RouteNote[] | Promise<readonly RouteNote[]>;
-  /**
-   * Optional: called once when the call ends, however it ends (finished,
-   * failed, cancelled), for wrappers that hold a resource per call.
-   */
+  /** Optional: called once when the call ends, however it ends. */
   end?(): void;
 }
 
 /**
- * Default number of notes one RouteChat call may send.
+ * The bounds on RouteChat in one object: what one call may send, how many
+ * calls run at once, and what the in-memory note board keeps.
  *
  * @example
  * ```ts
- * import { DEFAULT_MAX_NOTES_PER_CALL } from "./service.ts";
- * DEFAULT_MAX_NOTES_PER_CALL; // 10000
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_ROUTE_CHAT_LIMITS, type RouteChatLimits } from "./service.ts";
+ * const strict: RouteChatLimits = { maxNotesPerCall: 100, maxConcurrentChats: 10 };
+ * assert.equal(DEFAULT_ROUTE_CHAT_LIMITS.maxNotesPerCall, 10_000);
+ * assert.equal({ ...DEFAULT_ROUTE_CHAT_LIMITS, ...strict }.notesPerLocation, 100);
  * ```
  */
-export const DEFAULT_MAX_NOTES_PER_CALL = 10_000;
+export interface RouteChatLimits extends NoteBoardLimits {
+  /**
+   * Notes one call may send; the next one ends the call with
+   * RESOURCE_EXHAUSTED (default 10,000).
+   */
+  maxNotesPerCall?: number;
+  /**
+   * Calls at once, across the service; the next one ends with
+   * RESOURCE_EXHAUSTED (default 1,000).
+   */
+  maxConcurrentChats?: number;
+}
+
+/** The RouteChat bounds unless told otherwise. */
+export const DEFAULT_ROUTE_CHAT_LIMITS: Readonly<Required<RouteChatLimits>> =
+  Object.freeze({
+    maxNotesPerCall: 10_000,
+    maxConcurrentChats: 1_000,
+    notesPerLocation: DEFAULT_NOTES_PER_LOCATION,
+    maxLocations: DEFAULT_MAX_LOCATIONS,
+    maxBytes: DEFAULT_MAX_NOTE_BOARD_BYTES,
+  });
 
 /**
  * What the RouteGuide service answers from.
@@ -185,7 +193,7 @@ export const DEFAULT_MAX_NOTES_PER_CALL = 10_000;
  * const options: RouteGuideOptions = {
  *   features: new FeatureDatabase([]),
  *   notes: new MemoryNoteBoard(),
- *   maxNotesPerCall: 100,
+ *   chat: { maxNotesPerCall: 100 },
  * };
  * ```
  */
@@ -194,11 +202,8 @@ export interface RouteGuideOptions {
   features: FeatureDatabase;
   /** Where RouteChat notes are shared. */
   notes: NoteBoard;
-  /**
-   * Notes one RouteChat call may send; the next one ends the call with
-   * RESOURCE_EXHAUSTED (default 10,000).
-   */
-  maxNotesPerCall?: number;
+  /** RouteChat's per-call and concurrency bounds (the board has its own). */
+  chat?: RouteChatLimits;
 }
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -206,8 +211,9 @@ const INT32_MAX = 2 ** 31 - 1;
 /**
  * Builds the RouteGuide handlers over a feature database and a note board.
  *
- * @example
+ * @example Answering GetFeature without a server
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRouteGuide } from "./service.ts";
  * import { FeatureDatabase } from "./features.ts";
  * import { MemoryNoteBoard } from "./notes.ts";
@@ -215,71 +221,20 @@ const INT32_MAX = 2 ** 31 - 1;
  *   features: new FeatureDatabase([{ name: "Here", location: { latitude: 1, longitude: 2 } }]),
  *   notes: new MemoryNoteBoard(),
  * });
- * const feature = await guide.getFeature({ latitude: 1, longitude: 2 }, {
- *   signal: new AbortController().signal,
- * });
- * // feature.name === "Here"
+ * const context = { signal: new AbortController().signal };
+ * const feature = await guide.getFeature({ latitude: 1, longitude: 2 }, context);
+ * assert.equal(feature.name, "Here");
  * ```
  */
 export function createRouteGuide(
   options: RouteGuideOptions,
 ): RouteGuideHandlers {
   const { features, notes } = options;
-  const maxNotesPerCall = options.maxNotesPerCall ?? DEFAULT_MAX_NOTES_PER_CALL;
-
-  function startRoute(_context: CallContext): RouteRecorder {
-    const start = performance.now();
-    let pointCount = 0;
-    let featureCount = 0;
-    let metres = 0;
-    let latitude = 0;
-    let longitude = 0;
-    return {
-      add(point) {
-        // The field name is built only for the error message.
-        if (point === null || !isValidPoint(point)) {
-          checkPoint(point, `point[${pointCount}]`);
-        }
-        if (pointCount++ > 0) {
-          metres += distanceE7(
-            latitude,
-            longitude,
-            point.latitude,
-            point.longitude,
-          );
-        }
-        latitude = point.latitude;
-        longitude = point.longitude;
-        if (features.indexOf(latitude, longitude) >= 0) featureCount++;
-      },
-      finish() {
-        return {
-          pointCount,
-          featureCount,
-          distance: Math.min(Math.trunc(metres), INT32_MAX),
-          elapsedTime: Math.trunc((performance.now() - start) / 1000),
-        };
-      },
-    };
-  }
-
-  function startChat(_context: CallContext): ChatSession {
-    let received = 0;
-    return {
-      note(note) {
-        if (++received > maxNotesPerCall) {
-          throw new RouteGuideError(
-            Status.RESOURCE_EXHAUSTED,
-            `RouteChat accepts at most ${maxNotesPerCall} notes per call`,
-          );
-        }
-        checkNote(note);
-        return notes.exchangeSync
-          ? notes.exchangeSync(note)
-          : notes.exchange(note);
-      },
-    };
-  }
+  const { maxNotesPerCall, maxConcurrentChats } = {
+    ...DEFAULT_ROUTE_CHAT_LIMITS,
+    ...options.chat,
+  };
+  let chats = 0;
 
   return {
     getFeature(point) {
@@ -292,27 +247,70 @@ export function createRouteGuide(
       return features.within(normalizeRectangle(lo, hi));
     },
 
-    recordRoute: Object.assign(
-      async function recordRoute(
-        points: AsyncIterable<Point>,
-        context: CallContext,
-      ): Promise<RouteSummary> {
-        const route = startRoute(context);
-        for await (const point of points) route.add(point);
-        return route.finish();
-      },
-      { startRoute } satisfies RecordRouteFastPath,
-    ),
+    recordRoute() {
+      const start = performance.now();
+      let pointCount = 0;
+      let featureCount = 0;
+      let metres = 0;
+      let latitude = 0;
+      let longitude = 0;
+      return {
+        add(point) {
+          // The field name is built only for the error message.
+          if (point === null || !isValidPoint(point)) {
+            checkPoint(point, `point[${pointCount}]`);
+          }
+          if (pointCount++ > 0) {
+            metres += distanceE7(
+              latitude,
+              longitude,
+              point.latitude,
+              point.longitude,
+            );
+          }
+          latitude = point.latitude;
+          longitude = point.longitude;
+          if (features.indexOf(latitude, longitude) >= 0) featureCount++;
+        },
+        finish() {
+          return {
+            pointCount,
+            featureCount,
+            distance: Math.min(Math.trunc(metres), INT32_MAX),
+            elapsedTime: Math.trunc((performance.now() - start) / 1000),
+          };
+        },
+      };
+    },
 
-    routeChat: Object.assign(
-      async function* routeChat(
-        incoming: AsyncIterable<RouteNote>,
-        context: CallContext,
-      ): AsyncIterable<RouteNote> {
-        const chat = startChat(context);
-        for await (const note of incoming) yield* await chat.note(note);
-      },
-      { startChat } satisfies RouteChatFastPath,
-    ),
+    routeChat() {
+      if (chats >= maxConcurrentChats) {
+        throw new RouteGuideError(
+          Status.RESOURCE_EXHAUSTED,
+          `the server is already running ${maxConcurrentChats} RouteChat calls; retry later`,
+        );
+      }
+      chats++;
+      let received = 0;
+      let open = true;
+      return {
+        note(note) {
+          if (++received > maxNotesPerCall) {
+            throw new RouteGuideError(
+              Status.RESOURCE_EXHAUSTED,
+              `RouteChat accepts at most ${maxNotesPerCall} notes per call`,
+            );
+          }
+          checkNote(note);
+          return notes.exchangeSync
+            ? notes.exchangeSync(note)
+            : notes.exchange(note);
+        },
+        end() {
+          if (open) chats--;
+          open = false;
+        },
+      };
+    },
   };
 }

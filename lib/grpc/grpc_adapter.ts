@@ -1,14 +1,13 @@
 /**
- * Meets grpc-js's event-emitter calls with plain handlers: requests become
- * async iterables, returned values and iterables become responses, and a
- * thrown RouteGuideError becomes the call's status.
+ * Meets grpc-js's event-emitter calls with the service's handlers
+ * (`RouteGuideHandlers`): returned values and iterables become responses,
+ * streamed requests are fed to the call's recorder or chat session straight
+ * from grpc-js's `data` events, and a thrown RouteGuideError becomes the
+ * call's status.
  *
  * The hot paths cost no promise or closure per message: messages are
  * encoded and decoded by `wire.ts` (stored features once, then their bytes
- * are reused), and when a streaming handler carries its
- * optional fast path (`RecordRouteFastPath`, `RouteChatFastPath`), streamed
- * requests are handled straight from grpc-js's `data` events instead of
- * through async iteration.
+ * are reused), and a handler's promise is awaited only when it returns one.
  *
  * @module
  */
@@ -18,12 +17,7 @@ import { type EventEmitter, once } from "node:events";
 import { setImmediate } from "node:timers";
 import { RouteGuideError, Status } from "../domain/errors.ts";
 import { routeGuideServiceDefinition } from "./proto.ts";
-import type {
-  CallContext,
-  RecordRouteFastPath,
-  RouteChatFastPath,
-  RouteGuideHandlers,
-} from "../domain/service.ts";
+import type { CallContext, RouteGuideHandlers } from "../domain/service.ts";
 import type {
   Feature,
   Point,
@@ -212,27 +206,52 @@ type RequestStream<T> =
   | grpc.ServerDuplexStream<T, unknown>;
 
 /**
- * The call's requests as an async iterable. A plain `for await` over a
- * grpc-js call destroys it when the loop ends (Node's Readable iterator
- * does), and a destroyed call sends neither responses nor a status: RouteChat
- * then never ends. Iterating with `destroyOnReturn: false` leaves the call
- * open for the responses and status still to come. Requests that stop
- * because the client cancelled (or the deadline passed) end in CANCELLED,
- * never in an internal error or a normal end.
+ * Feeds a call's requests to `step` as they arrive, one at a time: reading
+ * pauses while a step's promise is pending, so requests are handled in
+ * order. `done` runs once the client has half-closed and every step has
+ * settled; `fail` once, on the first error, and no step runs after it.
  */
-async function* requestsOf<T>(
+function feed<T>(
   call: RequestStream<T>,
-): AsyncGenerator<T, void, undefined> {
-  try {
-    for await (const request of call.iterator({ destroyOnReturn: false })) {
-      yield request as T;
+  step: (request: T) => void | Promise<void>,
+  done: () => void,
+  fail: (error: unknown) => void,
+): void {
+  let pending = 0;
+  let ended = false;
+  let failed = false;
+  const stop = (error: unknown) => {
+    if (failed) return;
+    failed = true;
+    call.off("data", onRequest);
+    fail(error);
+  };
+  const resume = () => {
+    if (--pending > 0 || failed) return;
+    if (ended) done();
+    else call.resume();
+  };
+  const onRequest = (request: T) => {
+    let result;
+    try {
+      result = step(request);
+    } catch (error) {
+      return stop(error);
     }
-  } catch (error) {
-    throw call.cancelled ? cancelledError() : error;
-  }
-  // A cancelled call's requests can end without an error; it is still no
-  // half-close, so the handler must not answer as if the client were done.
-  if (call.cancelled) throw cancelledError();
+    if (result instanceof Promise) {
+      pending++;
+      call.pause();
+      result.then(resume, stop);
+    }
+  };
+  call.on("data", onRequest);
+  // A client's cancel can show up as `end` just before `cancelled`:
+  // decide on the next turn of the event loop, once both are in.
+  call.once("end", () =>
+    setImmediate(() => {
+      ended = true;
+      if (!failed && pending === 0) done();
+    }));
 }
 
 /**
@@ -288,137 +307,75 @@ export function toGrpcImplementation(
       call: grpc.ServerReadableStream<Point, RouteSummary>,
       callback: grpc.sendUnaryData<RouteSummary>,
     ) {
-      const context = new LazyContext(call);
-      const fail = (error: unknown) =>
-        callback(toStatus("RecordRoute", error, report));
-      const { startRoute } = handlers
-        .recordRoute as Partial<RecordRouteFastPath>;
-      if (!startRoute) {
-        handlers.recordRoute(requestsOf(call), context).then(
-          (summary) => callback(null, summary),
-          fail,
-        );
-        return;
-      }
-      // The fast path: one synchronous step per point, from `data` events.
-      let recorder;
+      let route;
       try {
-        recorder = startRoute(context);
+        route = handlers.recordRoute(new LazyContext(call));
       } catch (error) {
-        return fail(error);
+        return callback(toStatus("RecordRoute", error, report));
       }
-      let failed = false;
-      const onPoint = (point: Point) => {
+      const recorder = route;
+      let open = true;
+      const end = () => {
+        if (open) recorder.end?.();
+        open = false;
+      };
+      const fail = (error: unknown) => {
+        callback(toStatus("RecordRoute", error, report));
+        end();
+      };
+      call.once("cancelled", end);
+      feed(call, (point) => recorder.add(point), () => {
+        if (call.cancelled) return fail(cancelledError());
         try {
-          recorder.add(point);
+          const summary = recorder.finish();
+          if (summary instanceof Promise) {
+            summary.then((s) => callback(null, s), fail).finally(end);
+          } else {
+            callback(null, summary);
+            end();
+          }
         } catch (error) {
-          failed = true;
-          call.off("data", onPoint);
           fail(error);
         }
-      };
-      call.on("data", onPoint);
-      // A client's cancel can show up as `end` just before `cancelled`:
-      // decide on the next turn of the event loop, once both are in.
-      call.once("end", () =>
-        setImmediate(() => {
-          if (failed) return;
-          if (call.cancelled) return fail(cancelledError());
-          try {
-            callback(null, recorder.finish());
-          } catch (error) {
-            fail(error);
-          }
-        }));
+      }, fail);
     },
 
-    async RouteChat(call: grpc.ServerDuplexStream<RouteNote, RouteNote>) {
-      const context = new LazyContext(call);
-      const fail = (error: unknown) =>
-        call.emit("error", toStatus("RouteChat", error, report));
-      const { startChat } = handlers.routeChat as Partial<RouteChatFastPath>;
-      if (!startChat) {
-        try {
-          const notes = handlers.routeChat(requestsOf(call), context);
-          await writeAll(call, notes, context);
-          if (!call.cancelled) call.end();
-        } catch (error) {
-          fail(error);
-        }
-        return;
-      }
-      // The fast path: each note answered from its `data` event; reading
-      // pauses while an asynchronous board answers (to keep notes in
-      // order) and while the client does not take what we write.
-      let chat;
+    RouteChat(call: grpc.ServerDuplexStream<RouteNote, RouteNote>) {
+      let session;
       try {
-        chat = startChat(context);
+        session = handlers.routeChat(new LazyContext(call));
       } catch (error) {
-        return fail(error);
+        return call.emit("error", toStatus("RouteChat", error, report));
       }
-      let failed = false;
-      let ended = false;
-      let closed = false;
-      let waiting = 0; // answers or drains we are waiting for
-      const close = () => {
-        if (closed) return;
-        closed = true;
-        chat.end?.();
+      const chat = session;
+      let open = true;
+      const end = () => {
+        if (open) chat.end?.();
+        open = false;
       };
-      call.once("cancelled", close);
-      const finish = () => {
-        if (!failed && !call.cancelled) call.end();
-        close();
-      };
-      const resume = () => {
-        if (--waiting > 0 || failed) return;
-        if (ended) finish();
-        else call.resume();
-      };
-      const write = (answers: readonly RouteNote[]) => {
-        if (failed || call.cancelled) return;
+      call.once("cancelled", end);
+      // Answers are written at once; a full buffer pauses reading until
+      // the client takes them (a promise only then, not per note).
+      const write = (answers: readonly RouteNote[]): void | Promise<void> => {
+        if (call.cancelled) return;
         let full = false;
         for (let i = 0; i < answers.length; i++) {
           if (!call.write(answers[i])) full = true;
         }
-        if (full) {
-          waiting++;
-          call.pause();
-          call.once("drain", resume);
-        }
+        if (full) return new Promise((resolve) => call.once("drain", resolve));
       };
-      const stop = (error: unknown) => {
-        if (failed) return;
-        failed = true;
-        call.off("data", onNote);
-        fail(error);
-        close();
-      };
-      const onNote = (note: RouteNote) => {
-        let answers;
-        try {
-          answers = chat.note(note);
-        } catch (error) {
-          return stop(error);
-        }
-        if (answers instanceof Promise) {
-          waiting++;
-          call.pause();
-          answers.then((notes) => {
-            write(notes);
-            resume();
-          }, stop);
-        } else {
-          write(answers);
-        }
-      };
-      call.on("data", onNote);
-      // As in RecordRoute: `end` can precede `cancelled` by a moment.
-      call.once("end", () =>
-        setImmediate(() => {
-          ended = true;
-          if (waiting === 0) finish();
-        }));
+      feed(call, (note) => {
+        const answers = chat.note(note);
+        return answers instanceof Promise
+          ? answers.then(write)
+          : write(answers);
+      }, () => {
+        if (!call.cancelled) call.end();
+        end();
+      }, (error) => {
+        call.emit("error", toStatus("RouteChat", error, report));
+        end();
+      });
     },
   };
 }

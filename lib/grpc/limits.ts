@@ -1,17 +1,12 @@
 /**
- * Server limits: message size, streams per connection, concurrent
- * RouteChat calls, keepalive and connection lifetime, with defaults meant
- * for a server facing clients it does not control.
+ * Server limits: message size, calls and connections at once, keepalive,
+ * connection lifetime and answers held unsent, with defaults meant for a
+ * server facing clients it does not control. RouteChat's own bounds are
+ * `RouteChatLimits` (domain/service.ts).
  *
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import { RouteGuideError, Status } from "../domain/errors.ts";
-import type {
-  ChatSession,
-  RouteChatFastPath,
-  RouteGuideHandlers,
-} from "../domain/service.ts";
 
 /**
  * Limits a server enforces; 0 turns a time limit off.
@@ -19,7 +14,7 @@ import type {
  * @example
  * ```ts
  * import { DEFAULT_LIMITS, type ServerLimits } from "./limits.ts";
- * const strict: ServerLimits = { ...DEFAULT_LIMITS, maxConcurrentChats: 10 };
+ * const strict: ServerLimits = { ...DEFAULT_LIMITS, maxConcurrentCalls: 100 };
  * ```
  */
 export interface ServerLimits {
@@ -31,8 +26,6 @@ export interface ServerLimits {
   maxConcurrentCalls: number;
   /** Client connections at once; more are closed as they arrive. */
   maxConnections: number;
-  /** RouteChat calls in flight at once, server-wide (RESOURCE_EXHAUSTED past it). */
-  maxConcurrentChats: number;
   /** Idle time after which the server pings a connection, in ms. */
   keepaliveTimeMs: number;
   /** How long a ping may go unanswered before the connection is dropped, in ms. */
@@ -62,7 +55,7 @@ export interface ServerLimits {
  * @example
  * ```ts
  * import { DEFAULT_LIMITS } from "./limits.ts";
- * DEFAULT_LIMITS.maxConcurrentChats; // 1000
+ * DEFAULT_LIMITS.maxConcurrentCalls; // 2000
  * ```
  */
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -70,7 +63,6 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxConcurrentStreams: 100,
   maxConcurrentCalls: 2_000,
   maxConnections: 1_000,
-  maxConcurrentChats: 1_000,
   keepaliveTimeMs: 60_000,
   keepaliveTimeoutMs: 20_000,
   maxConnectionIdleMs: 15 * 60_000,
@@ -81,8 +73,8 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
 });
 
 /**
- * The grpc-js server options that enforce `limits` (all but the RouteChat
- * limit, which {@link limitConcurrentChats} enforces).
+ * The grpc-js server options that enforce `limits` (outbound.ts enforces
+ * the rest).
  *
  * @example
  * ```ts
@@ -102,68 +94,4 @@ export function grpcOptionsFor(limits: ServerLimits): grpc.ServerOptions {
     "grpc.max_connection_age_ms": time(limits.maxConnectionAgeMs),
     "grpc.max_connection_age_grace_ms": time(limits.maxConnectionAgeGraceMs),
   };
-}
-
-/**
- * Wraps handlers so that at most `max` RouteChat calls run at once; the
- * next one ends with RESOURCE_EXHAUSTED. A slot is freed when its call
- * ends for any reason (finished, failed, cancelled).
- *
- * @example
- * ```ts ignore
- * const handlers = limitConcurrentChats(createRouteGuide({ features, notes }), 1000);
- * ```
- */
-export function limitConcurrentChats(
-  handlers: RouteGuideHandlers,
-  max: number,
-): RouteGuideHandlers {
-  let active = 0;
-  const acquire = () => {
-    if (active >= max) {
-      throw new RouteGuideError(
-        Status.RESOURCE_EXHAUSTED,
-        `the server is already running ${max} RouteChat calls; retry later`,
-      );
-    }
-    active++;
-  };
-  const routeChat: RouteGuideHandlers["routeChat"] = async function* (
-    notes,
-    context,
-  ) {
-    acquire();
-    try {
-      yield* handlers.routeChat(notes, context);
-    } finally {
-      active--;
-    }
-  };
-  // Keep the handler's fast path (see RouteChatFastPath), under the same
-  // limit: the slot is freed when the transport ends the session.
-  const { startChat } = handlers.routeChat as Partial<RouteChatFastPath>;
-  if (!startChat) return { ...handlers, routeChat };
-  const fastPath: RouteChatFastPath = {
-    startChat(context) {
-      acquire();
-      let session: ChatSession;
-      try {
-        session = startChat(context);
-      } catch (error) {
-        active--;
-        throw error;
-      }
-      let open = true;
-      return {
-        note: (note) => session.note(note),
-        end() {
-          if (!open) return;
-          open = false;
-          active--;
-          session.end?.();
-        },
-      };
-    },
-  };
-  return { ...handlers, routeChat: Object.assign(routeChat, fastPath) };
 }

@@ -11,16 +11,15 @@ import {
 } from "./grpc_adapter.ts";
 import { MemoryNoteBoard, type NoteBoard } from "../domain/notes.ts";
 import { SERVICE_NAME } from "./proto.ts";
-import { createRouteGuide } from "../domain/service.ts";
+import {
+  createRouteGuide,
+  type RouteChatLimits,
+  type RouteGuideHandlers,
+} from "../domain/service.ts";
 import { accessLogInterceptor } from "./access_log.ts";
 import { bearerTokenInterceptor } from "./auth.ts";
 import { addHealthService, type HealthStatus } from "./health.ts";
-import {
-  DEFAULT_LIMITS,
-  grpcOptionsFor,
-  limitConcurrentChats,
-  type ServerLimits,
-} from "./limits.ts";
+import { DEFAULT_LIMITS, grpcOptionsFor, type ServerLimits } from "./limits.ts";
 import type { Logger } from "./log.ts";
 import { addReflectionService } from "./reflection.ts";
 import { serverCredentials, type ServerTls } from "./credentials.ts";
@@ -47,8 +46,8 @@ export const DEFAULT_GRACE_MS = 5_000;
  * const options: ServerOptions = {
  *   host: "0.0.0.0",
  *   port: 50051,
- *   maxNotesPerCall: 1_000,
- *   limits: { maxConcurrentChats: 100 },
+ *   chat: { maxNotesPerCall: 1_000, maxConcurrentChats: 100 },
+ *   limits: { maxConcurrentCalls: 500 },
  * };
  * ```
  */
@@ -59,10 +58,18 @@ export interface ServerOptions {
   port?: number;
   /** Features to answer from (default: an empty database). */
   features?: FeatureDatabase;
-  /** Where RouteChat notes are shared (default: a new in-memory board). */
+  /**
+   * Where RouteChat notes are shared (default: a new in-memory board with
+   * `chat`'s bounds). Its health is the RouteGuide service's health.
+   */
   notes?: NoteBoard;
-  /** Notes one RouteChat call may send (default 10,000). */
-  maxNotesPerCall?: number;
+  /** RouteChat's bounds; unset ones take `DEFAULT_ROUTE_CHAT_LIMITS`. */
+  chat?: RouteChatLimits;
+  /**
+   * The service to serve, in place of the RouteGuide answered from
+   * `features`, `notes` and `chat`: a handler object of your own.
+   */
+  handlers?: RouteGuideHandlers;
   /** Serve TLS (mTLS with `clientCa`); plaintext without. */
   tls?: ServerTls;
   /** Extra grpc-js server options, applied over those from `limits`. */
@@ -130,16 +137,13 @@ export async function startServer(
   options: ServerOptions = {},
 ): Promise<RouteGuideServer> {
   const host = options.host ?? "localhost";
-  const notes: NoteBoard = options.notes ?? new MemoryNoteBoard();
+  const notes: NoteBoard = options.notes ?? new MemoryNoteBoard(options.chat);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const handlers = limitConcurrentChats(
-    createRouteGuide({
-      features: options.features ?? new FeatureDatabase([]),
-      notes,
-      maxNotesPerCall: options.maxNotesPerCall,
-    }),
-    limits.maxConcurrentChats,
-  );
+  const handlers = options.handlers ?? createRouteGuide({
+    features: options.features ?? new FeatureDatabase([]),
+    notes,
+    chat: options.chat,
+  });
   const outbound = new OutboundBudget(limits);
   // grpc-js wraps the transport's call in the first interceptor first.
   // The outbound budget goes next to the transport, where messages are
