@@ -24,13 +24,13 @@ const PRODUCTION_FLAGS = [
   "--log-level",
 ];
 
-Deno.test("server --help and the README list every production flag", async () => {
+Deno.test("server --help and docs/operations.md list every production flag", async () => {
   const { code, stdout } = await runCli("server.ts", ["--help"]);
   assert.equal(code, 0);
-  const readme = await Deno.readTextFile("README.md");
+  const docs = await Deno.readTextFile("docs/operations.md");
   for (const flag of PRODUCTION_FLAGS) {
     assert.ok(stdout.includes(flag), `${flag} missing from --help`);
-    assert.ok(readme.includes(flag), `${flag} missing from README.md`);
+    assert.ok(docs.includes(flag), `${flag} missing from docs/operations.md`);
   }
 });
 

@@ -26,7 +26,7 @@ import {
   untilRouteGuideIs,
 } from "./scale_helpers.ts";
 
-/** The command timeout the README states: the board's default. */
+/** The command timeout docs/scaling.md states: the board's default. */
 const TIMEOUT_MS = 2_000;
 const MAX_CHATS = 2;
 

@@ -296,7 +296,7 @@ export class NginxProcess extends Child {
 }
 
 /**
- * The nginx config the README shows, with paths under `dir` so that it runs
+ * The nginx config docs/scaling.md shows, with paths under `dir` so that it runs
  * without root's directories: `listen ... http2` (nginx 1.22) and
  * `grpc_pass` to an upstream of replicas, balanced per call.
  */
