@@ -209,6 +209,60 @@ Deno.test("text lines read TIME LEVEL message key=value, quoting what needs it",
   ]);
 });
 
+Deno.test("JSON lines are pino's layout: level, time, fields, msg, each escaped", () => {
+  const lines: string[] = [];
+  const logger = createLogger({
+    format: "json",
+    level: "warn",
+    write: (line) => lines.push(line),
+    now: () => new Date(0),
+  });
+  logger.info("dropped");
+  const fields = {
+    'odd "key"': "a\nb",
+    details: 'say "hi" é',
+    ok: true,
+    n: -0.5,
+    nan: NaN,
+    skipped: undefined,
+  };
+  logger.warn('call "quoted"', fields);
+  logger.error("failed");
+  assert.deepEqual(lines, [
+    JSON.stringify({
+      level: "warn",
+      time: "1970-01-01T00:00:00.000Z",
+      ...fields,
+      msg: 'call "quoted"',
+    }),
+    '{"level":"error","time":"1970-01-01T00:00:00.000Z","msg":"failed"}',
+  ]);
+});
+
+Deno.test("a batch that does not fill is written by its timer, without a flush", async () => {
+  const written = Promise.withResolvers<string>();
+  const logger = createLogger({
+    output: {
+      writeSync(bytes: Uint8Array): number {
+        written.resolve(new TextDecoder().decode(bytes));
+        return bytes.length;
+      },
+    },
+    now: () => new Date(0),
+  });
+  logger.info("alone");
+  // The batch timer does not keep a process alive; this keeps the test's.
+  const alive = setTimeout(() => {}, 60_000);
+  try {
+    assert.equal(
+      await written.promise,
+      "1970-01-01T00:00:00.000Z INFO alone\n",
+    );
+  } finally {
+    clearTimeout(alive);
+  }
+});
+
 Deno.test("numbers in text lines read as String writes them", () => {
   const numbers = [
     0,
