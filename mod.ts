@@ -2,62 +2,96 @@
  * routeguide: the classic gRPC RouteGuide service, client and domain
  * library for Deno, over `@grpc/grpc-js`.
  *
- * @example
- * ```ts ignore
- * import { FeatureDatabase, RouteGuideClient, startServer } from "./mod.ts";
+ * - Messages: {@link Point}, {@link Rectangle}, {@link Feature},
+ *   {@link RouteNote}, {@link RouteSummary}; errors are a
+ *   {@link RouteGuideError} with a gRPC {@link Status} code.
+ * - Places: a {@link FeatureDatabase}, loaded with {@link loadFeatureFile}
+ *   or {@link loadWorldCities}; geo helpers {@link pointFromDegrees},
+ *   {@link fromE7} and {@link distance}.
+ * - The service: {@link createRouteGuide} builds the handlers
+ *   ({@link RouteGuideHandlers}) over a database and a note board
+ *   ({@link MemoryNoteBoard} or {@link RedisNoteBoard}).
+ * - The transport: {@link startServer} serves handlers over gRPC;
+ *   {@link RouteGuideClient} calls any RouteGuide server.
  *
+ * @example A server and a client in one process
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   FeatureDatabase,
+ *   pointFromDegrees,
+ *   RouteGuideClient,
+ *   startServer,
+ * } from "./mod.ts";
+ *
+ * const here = pointFromDegrees(48.8566, 2.3522);
  * const server = await startServer({
  *   host: "127.0.0.1",
  *   port: 0,
- *   features: new FeatureDatabase([
- *     { name: "Here", location: { latitude: 1, longitude: 2 } },
- *   ]),
+ *   features: new FeatureDatabase([{ name: "Paris", location: here }]),
  * });
  * const client = new RouteGuideClient(server.address);
- * const feature = await client.getFeature({ latitude: 1, longitude: 2 });
- * console.log(feature.name); // "Here"
- * client.close();
- * await server.close();
+ * try {
+ *   assert.equal((await client.getFeature(here)).name, "Paris");
+ * } finally {
+ *   client.close();
+ *   await server.close();
+ * }
  * ```
  *
  * @module
  */
-export * from "./lib/domain/types.ts";
-export * from "./lib/domain/errors.ts";
-export * from "./lib/domain/geo.ts";
-export * from "./lib/domain/features.ts";
-export * from "./lib/domain/feature_files.ts";
-export * from "./lib/domain/notes.ts";
-export * from "./lib/domain/redis_notes.ts";
-export * from "./lib/domain/validate.ts";
-export * from "./lib/domain/service.ts";
-export { SERVICE_NAME } from "./lib/grpc/proto.ts";
-export * from "./lib/grpc/server.ts";
-export * from "./lib/cli/workers.ts";
-export * from "./lib/grpc/client.ts";
-export * from "./lib/cli/demo.ts";
-// Types only: the pino-backed createLogger is the "./log" export, so that
-// importing this module needs no permission for pino's hostname lookup.
 export type {
-  LogFields,
-  LogFormat,
-  Logger,
-  LoggerOptions,
-  LogLevel,
-  LogOutput,
-} from "./lib/grpc/log.ts";
-export { loadToken, TOKEN_ENV, TokenError } from "./lib/grpc/auth.ts";
+  Feature,
+  Point,
+  Rectangle,
+  RouteNote,
+  RouteSummary,
+} from "./lib/domain/types.ts";
 export {
-  CLIENT_SECURITY_FLAGS,
-  CLIENT_SECURITY_HELP,
-  clientOptionsFromFlags,
-  type ClientSecurity,
-  type ClientTls,
-  CredentialsError,
-  loadClientOptions,
-  loadServerTls,
-  type ServerTls,
-  type ServerTlsFiles,
-} from "./lib/grpc/credentials.ts";
-export { HEALTH_SERVICES } from "./lib/grpc/health.ts";
-export { DEFAULT_LIMITS, type ServerLimits } from "./lib/grpc/limits.ts";
+  RouteGuideError,
+  Status,
+  type StatusCode,
+} from "./lib/domain/errors.ts";
+export {
+  type Bounds,
+  distance,
+  fromE7,
+  pointFromDegrees,
+} from "./lib/domain/geo.ts";
+export { FeatureDatabase } from "./lib/domain/features.ts";
+export {
+  loadFeatureFile,
+  loadWorldCities,
+} from "./lib/domain/feature_files.ts";
+export {
+  MemoryNoteBoard,
+  type NoteBoard,
+  type NoteBoardLimits,
+} from "./lib/domain/notes.ts";
+export {
+  RedisNoteBoard,
+  type RedisNoteBoardOptions,
+} from "./lib/domain/redis_notes.ts";
+export {
+  type CallContext,
+  type ChatSession,
+  createRouteGuide,
+  type RouteChatLimits,
+  type RouteGuideHandlers,
+  type RouteGuideOptions,
+  type RouteRecorder,
+} from "./lib/domain/service.ts";
+export {
+  type RouteGuideServer,
+  type ServerOptions,
+  startServer,
+} from "./lib/grpc/server.ts";
+export type { ServerLimits } from "./lib/grpc/limits.ts";
+export type { ClientTls, ServerTls } from "./lib/grpc/credentials.ts";
+export type { LogFields, Logger } from "./lib/grpc/log.ts";
+export {
+  type CallOptions,
+  type ClientOptions,
+  RouteGuideClient,
+} from "./lib/grpc/client.ts";

@@ -5,13 +5,12 @@
 import assert from "node:assert/strict";
 import {
   FeatureDatabase,
-  loadToken,
   RouteGuideClient,
   type RouteGuideError,
   startServer,
   Status,
-  TokenError,
 } from "../mod.ts";
+import { loadToken, TokenError } from "../lib/grpc/auth.ts";
 import {
   capturingLogger,
   checkHealth,

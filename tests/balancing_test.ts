@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import {
-  channelTarget,
   FeatureDatabase,
   RouteGuideClient,
   type RouteGuideServer,
   startServer,
 } from "../mod.ts";
+import { channelTarget } from "../lib/grpc/client.ts";
 
 const here = { latitude: 10, longitude: 10 };
 

@@ -3,15 +3,12 @@
  * loaders.
  */
 import assert from "node:assert/strict";
+import { type Bounds, FeatureDatabase, loadFeatureFile } from "../mod.ts";
 import {
-  type Bounds,
-  contains,
-  FeatureDatabase,
   FeatureFileError,
-  loadFeatureFile,
-  normalizeRectangle,
   parseFeatures,
-} from "../mod.ts";
+} from "../lib/domain/feature_files.ts";
+import { contains, normalizeRectangle } from "../lib/domain/geo.ts";
 import type { Feature } from "../mod.ts";
 import { feature, mulberry32, pt, writeDbFile } from "./helpers.ts";
 

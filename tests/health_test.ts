@@ -8,10 +8,10 @@ import {
   type NoteBoard,
   type RouteGuideServer,
   type ServerOptions,
-  SERVICE_NAME,
   startServer,
   Status,
 } from "../mod.ts";
+import { SERVICE_NAME } from "../lib/grpc/proto.ts";
 import {
   checkHealth,
   type HealthClient,

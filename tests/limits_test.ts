@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import {
-  DEFAULT_LIMITS,
   FeatureDatabase,
   RouteGuideClient,
   type RouteNote,
@@ -13,6 +12,7 @@ import {
   startServer,
   Status,
 } from "../mod.ts";
+import { DEFAULT_LIMITS } from "../lib/grpc/limits.ts";
 import { grpcOptionsFor } from "../lib/grpc/limits.ts";
 import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import { FRAME, type Frame, readFrames, stalledCall } from "./_raw_http2.ts";

@@ -11,12 +11,11 @@
  * figures are printed. Linux only: RSS is read from /proc.
  */
 import assert from "node:assert/strict";
+import { RouteGuideClient, type RouteNote } from "../mod.ts";
 import {
   DEFAULT_MAX_NOTE_BOARD_BYTES,
   noteBytes,
-  RouteGuideClient,
-  type RouteNote,
-} from "../mod.ts";
+} from "../lib/domain/notes.ts";
 import { collect, note, startServerProcess, writeDbFile } from "./helpers.ts";
 
 /** What the default bound may add to RSS (lib/domain/notes.ts). */

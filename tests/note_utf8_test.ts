@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { checkNote, RouteGuideError, Status } from "../mod.ts";
+import { RouteGuideError, Status } from "../mod.ts";
+import { checkNote } from "../lib/domain/validate.ts";
 import { decodeRouteNote, encodeRouteNote } from "../lib/grpc/wire.ts";
 import { assertStatus, ChatSession, note, startTestServer } from "./helpers.ts";
 

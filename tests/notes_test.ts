@@ -3,7 +3,8 @@
  * recently used eviction, and what it keeps of a note passed to it.
  */
 import assert from "node:assert/strict";
-import { MemoryNoteBoard, noteBytes } from "../mod.ts";
+import { MemoryNoteBoard } from "../mod.ts";
+import { noteBytes } from "../lib/domain/notes.ts";
 import { collect, note, startTestServer } from "./helpers.ts";
 
 const messages = (notes: readonly { message: string }[]) =>

@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import {
   RedisNoteBoard,
   RouteGuideClient,
-  SERVICE_NAME,
   startServer,
   Status,
 } from "../mod.ts";
+import { SERVICE_NAME } from "../lib/grpc/proto.ts";
 import { checkHealth, healthClient } from "./_prod_helpers.ts";
 import { collect } from "./helpers.ts";
 import {

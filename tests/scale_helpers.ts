@@ -11,8 +11,8 @@ import {
   type RouteGuideClient,
   RouteGuideError,
   type RouteNote,
-  SERVICE_NAME,
 } from "../mod.ts";
+import { SERVICE_NAME } from "../lib/grpc/proto.ts";
 import { freePort } from "./helpers.ts";
 import { checkHealth, type HealthClient } from "./_prod_helpers.ts";
 

@@ -5,9 +5,9 @@ import {
   RedisNoteBoard,
   RouteGuideClient,
   RouteGuideError,
-  SERVICE_NAME,
   Status,
 } from "../mod.ts";
+import { SERVICE_NAME } from "../lib/grpc/proto.ts";
 import { checkHealth, healthClient } from "./_prod_helpers.ts";
 import { freePort } from "./helpers.ts";
 import {

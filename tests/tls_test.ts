@@ -3,14 +3,16 @@
  */
 import assert from "node:assert/strict";
 import {
-  CredentialsError,
   FeatureDatabase,
-  loadClientOptions,
-  loadServerTls,
   RouteGuideClient,
   startServer,
   Status,
 } from "../mod.ts";
+import {
+  CredentialsError,
+  loadClientOptions,
+  loadServerTls,
+} from "../lib/grpc/credentials.ts";
 import {
   type Certificates,
   makeCertificates,

@@ -9,9 +9,9 @@ import {
   FeatureDatabase,
   loadWorldCities,
   RouteGuideClient,
-  runDemo,
   startServer,
 } from "../mod.ts";
+import { runDemo } from "../lib/cli/demo.ts";
 
 const features = new FeatureDatabase(await loadWorldCities());
 const server = await startServer({ host: "127.0.0.1", port: 0, features });

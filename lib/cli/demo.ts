@@ -184,7 +184,8 @@ export function* randomRoute(
  *
  * @example
  * ```ts ignore
- * import { RouteGuideClient, runDemo } from "../../mod.ts";
+ * import { RouteGuideClient } from "../../mod.ts";
+ * import { runDemo } from "./demo.ts";
  * await runDemo(new RouteGuideClient("localhost:50051"), console.log);
  * ```
  */
