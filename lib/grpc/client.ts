@@ -21,14 +21,22 @@ import type {
 /**
  * Per-call options.
  *
- * @example
+ * @example Cancelling a call
  * ```ts
- * import type { CallOptions } from "./client.ts";
- * const options: CallOptions = {
- *   signal: AbortSignal.timeout(30_000),
- *   timeoutMs: 10_000,
- *   metadata: { "x-request-id": "42" },
- * };
+ * import assert from "node:assert/strict";
+ * import { RouteGuideClient, RouteGuideError, startServer, Status } from "../../mod.ts";
+ * const server = await startServer({ host: "127.0.0.1", port: 0 });
+ * const client = new RouteGuideClient(server.address);
+ * try {
+ *   const cancelled = AbortSignal.abort();
+ *   await assert.rejects(
+ *     client.getFeature({ latitude: 1, longitude: 1 }, { signal: cancelled, timeoutMs: 5_000 }),
+ *     (error) => error instanceof RouteGuideError && error.code === Status.CANCELLED,
+ *   );
+ * } finally {
+ *   client.close();
+ *   await server.close();
+ * }
  * ```
  */
 export interface CallOptions {
@@ -43,13 +51,25 @@ export interface CallOptions {
 /**
  * How to reach a RouteGuide server.
  *
- * @example
+ * @example A server that wants a token
  * ```ts
- * import type { ClientOptions } from "./client.ts";
- * const options: ClientOptions = {
- *   token: "s3cret",
- *   channelOptions: { "grpc.max_receive_message_length": 4 << 20 },
- * };
+ * import assert from "node:assert/strict";
+ * import { RouteGuideClient, RouteGuideError, startServer, Status } from "../../mod.ts";
+ * const server = await startServer({ host: "127.0.0.1", port: 0, token: "s3cret" });
+ * const here = { latitude: 1, longitude: 1 };
+ * const withToken = new RouteGuideClient(server.address, { token: "s3cret" });
+ * const without = new RouteGuideClient(server.address);
+ * try {
+ *   assert.equal((await withToken.getFeature(here)).name, "");
+ *   await assert.rejects(
+ *     without.getFeature(here),
+ *     (error) => error instanceof RouteGuideError && error.code === Status.UNAUTHENTICATED,
+ *   );
+ * } finally {
+ *   withToken.close();
+ *   without.close();
+ *   await server.close();
+ * }
  * ```
  */
 export interface ClientOptions {
@@ -221,16 +241,31 @@ export function channelTarget(
 /**
  * A RouteGuide client over grpc-js.
  *
- * @example
- * ```ts ignore
- * import { RouteGuideClient } from "../../mod.ts";
- * const client = new RouteGuideClient("localhost:50051");
- * const feature = await client.getFeature({ latitude: 409146138, longitude: -746188906 });
- * for await (const f of client.listFeatures({
- *   lo: { latitude: 400000000, longitude: -750000000 },
- *   hi: { latitude: 420000000, longitude: -730000000 },
- * })) console.log(f.name);
- * client.close();
+ * @example The four RouteGuide calls
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FeatureDatabase, RouteGuideClient, startServer } from "../../mod.ts";
+ * const a = { latitude: 10, longitude: 10 };
+ * const b = { latitude: 20, longitude: 20 };
+ * const server = await startServer({
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   features: new FeatureDatabase([{ name: "A", location: a }, { name: "B", location: b }]),
+ * });
+ * const client = new RouteGuideClient(server.address);
+ * try {
+ *   assert.equal((await client.getFeature(a)).name, "A");
+ *   const listed = await Array.fromAsync(client.listFeatures({ lo: a, hi: b }));
+ *   assert.deepEqual(listed.map((f) => f.name), ["A", "B"]);
+ *   const summary = await client.recordRoute([a, b, a]);
+ *   assert.equal(summary.featureCount, 3);
+ *   await Array.fromAsync(client.routeChat([{ location: a, message: "first" }]));
+ *   const earlier = await Array.fromAsync(client.routeChat([{ location: a, message: "second" }]));
+ *   assert.deepEqual(earlier.map((n) => n.message), ["first"]);
+ * } finally {
+ *   client.close();
+ *   await server.close();
+ * }
  * ```
  */
 export class RouteGuideClient {

@@ -11,10 +11,23 @@ import type * as grpc from "@grpc/grpc-js";
 /**
  * Limits a server enforces; 0 turns a time limit off.
  *
- * @example
+ * @example A smaller largest request
  * ```ts
- * import { DEFAULT_LIMITS, type ServerLimits } from "./limits.ts";
- * const strict: ServerLimits = { ...DEFAULT_LIMITS, maxConcurrentCalls: 100 };
+ * import assert from "node:assert/strict";
+ * import { RouteGuideClient, RouteGuideError, type ServerLimits, startServer, Status } from "../../mod.ts";
+ * const limits: Partial<ServerLimits> = { maxReceiveMessageBytes: 64 };
+ * const server = await startServer({ host: "127.0.0.1", port: 0, limits });
+ * const client = new RouteGuideClient(server.address);
+ * try {
+ *   const note = { location: { latitude: 1, longitude: 1 }, message: "x".repeat(100) };
+ *   await assert.rejects(
+ *     Array.fromAsync(client.routeChat([note])),
+ *     (error) => error instanceof RouteGuideError && error.code === Status.RESOURCE_EXHAUSTED,
+ *   );
+ * } finally {
+ *   client.close();
+ *   await server.close();
+ * }
  * ```
  */
 export interface ServerLimits {

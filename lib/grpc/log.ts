@@ -22,12 +22,49 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 /** A log line format: `text` (key=value) or `json` (one object a line). */
 export type LogFormat = "text" | "json";
-/** Structured fields of a log line; undefined ones are left out. */
+/**
+ * Structured fields of a log line; undefined ones are left out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createLogger, type LogFields } from "./log.ts";
+ * const written: string[] = [];
+ * const logger = createLogger({ format: "json", write: (line) => void written.push(line) });
+ * const fields: LogFields = { method: "/routeguide.RouteGuide/GetFeature", ms: 0.2, skipped: undefined };
+ * logger.info("call", fields);
+ * logger.flush?.();
+ * const line = JSON.parse(written.join(""));
+ * assert.equal(line.ms, 0.2);
+ * assert.equal("skipped" in line, false);
+ * ```
+ */
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
 /**
  * Writes log lines; lines below the logger's level are dropped. Any
  * object of this shape will do where a logger is taken.
+ *
+ * @example A logger of your own gets the access log
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type LogFields, type Logger, RouteGuideClient, startServer } from "../../mod.ts";
+ * const lines: [string, LogFields | undefined][] = [];
+ * const keep = (message: string, fields?: LogFields) => void lines.push([message, fields]);
+ * const logger: Logger = { debug: keep, info: keep, warn: keep, error: keep };
+ * const server = await startServer({ host: "127.0.0.1", port: 0, logger });
+ * const client = new RouteGuideClient(server.address);
+ * try {
+ *   await client.getFeature({ latitude: 1, longitude: 1 });
+ * } finally {
+ *   client.close();
+ *   await server.close();
+ * }
+ * const [message, fields] = lines[0];
+ * assert.equal(message, "call");
+ * assert.equal(fields?.method, "/routeguide.RouteGuide/GetFeature");
+ * assert.equal(fields?.code, "OK");
+ * ```
  */
 export interface Logger {
   /** Logs at `debug`. */

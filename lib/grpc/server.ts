@@ -40,15 +40,27 @@ export const DEFAULT_GRACE_MS = 5_000;
 /**
  * How to start a RouteGuide server.
  *
- * @example
+ * @example A server with its own RouteChat bounds
  * ```ts
- * import type { ServerOptions } from "./server.ts";
+ * import assert from "node:assert/strict";
+ * import { RouteGuideClient, RouteGuideError, type ServerOptions, startServer, Status } from "../../mod.ts";
  * const options: ServerOptions = {
- *   host: "0.0.0.0",
- *   port: 50051,
- *   chat: { maxNotesPerCall: 1_000, maxConcurrentChats: 100 },
- *   limits: { maxConcurrentCalls: 500 },
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   chat: { maxNotesPerCall: 1 },
  * };
+ * const server = await startServer(options);
+ * const client = new RouteGuideClient(server.address);
+ * const here = { latitude: 1, longitude: 1 };
+ * try {
+ *   await assert.rejects(
+ *     Array.fromAsync(client.routeChat([{ location: here, message: "a" }, { location: here, message: "b" }])),
+ *     (error) => error instanceof RouteGuideError && error.code === Status.RESOURCE_EXHAUSTED,
+ *   );
+ * } finally {
+ *   client.close();
+ *   await server.close();
+ * }
  * ```
  */
 export interface ServerOptions {
@@ -97,12 +109,22 @@ export interface ServerOptions {
 /**
  * A running RouteGuide server.
  *
- * @example
+ * @example Stopping a server
  * ```ts
- * import { startServer } from "./server.ts";
+ * import assert from "node:assert/strict";
+ * import { RouteGuideClient, RouteGuideError, startServer, Status } from "../../mod.ts";
  * const server = await startServer({ host: "127.0.0.1", port: 0 });
- * console.log(server.address); // e.g. 127.0.0.1:40123
+ * assert.match(server.address, /^127\.0\.0\.1:\d+$/);
  * await server.close(1_000);
+ * const client = new RouteGuideClient(server.address);
+ * try {
+ *   await assert.rejects(
+ *     client.getFeature({ latitude: 1, longitude: 1 }, { timeoutMs: 2_000 }),
+ *     (error) => error instanceof RouteGuideError && error.code === Status.UNAVAILABLE,
+ *   );
+ * } finally {
+ *   client.close();
+ * }
  * ```
  */
 export interface RouteGuideServer {
@@ -125,12 +147,23 @@ function formatHostPort(host: string, port: number): string {
 /**
  * Starts a RouteGuide server and resolves once it listens.
  *
- * @example
- * ```ts ignore
- * import { startServer, FeatureDatabase } from "../../mod.ts";
- * const server = await startServer({ host: "127.0.0.1", port: 0, features: new FeatureDatabase([]) });
- * console.log(`listening on ${server.address}`);
- * await server.close();
+ * @example Serving a database of places
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FeatureDatabase, pointFromDegrees, RouteGuideClient, startServer } from "../../mod.ts";
+ * const paris = pointFromDegrees(48.8566, 2.3522);
+ * const server = await startServer({
+ *   host: "127.0.0.1",
+ *   port: 0, // any free port: see server.address
+ *   features: new FeatureDatabase([{ name: "Paris", location: paris }]),
+ * });
+ * const client = new RouteGuideClient(server.address);
+ * try {
+ *   assert.equal((await client.getFeature(paris)).name, "Paris");
+ * } finally {
+ *   client.close();
+ *   await server.close();
+ * }
  * ```
  */
 export async function startServer(
