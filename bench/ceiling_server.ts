@@ -21,7 +21,7 @@ import { FeatureDatabase } from "../lib/domain/features.ts";
 import { distanceE7 } from "../lib/domain/geo.ts";
 import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import type { Feature } from "../lib/domain/types.ts";
-import { encodeFeature, encodeRouteSummary } from "../lib/grpc/wire.ts";
+import { encodeFeature, encodeRouteSummary } from "../lib/grpc/wire_encode.ts";
 import { OutboundBudget } from "../lib/grpc/outbound.ts";
 import { DEFAULT_LIMITS } from "../lib/grpc/limits.ts";
 import "../lib/grpc/grpc_js_fixes.ts";

@@ -8,7 +8,7 @@
 import { Buffer } from "node:buffer";
 import type { Bounds } from "../lib/domain/geo.ts";
 import type { Feature, Point } from "../lib/domain/types.ts";
-import { encodePoint } from "../lib/grpc/wire.ts";
+import { encodePoint } from "../lib/grpc/wire_encode.ts";
 
 /**
  * A small seeded PRNG (mulberry32): the same data on every run, for the

@@ -3,7 +3,7 @@
  * version the reference servers use: exact-point lookup, rectangle query,
  * distance and message encoding/decoding, on a 100,000-feature database.
  * The codec rows also time protobufjs's generated codecs called directly
- * (no proto-loader `fromObject`/`toObject`): what lib/grpc/wire.ts is kept
+ * (no proto-loader `fromObject`/`toObject`): what lib/grpc/wire_encode.ts and wire_decode.ts is kept
  * against (BENCHMARKS.md).
  *
  * @module
@@ -17,13 +17,9 @@ import { FeatureDatabase } from "../lib/domain/features.ts";
 import { distance, distanceE7 } from "../lib/domain/geo.ts";
 import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import type { Feature, Point } from "../lib/domain/types.ts";
-import {
-  decodePoint,
-  decodeRouteNote,
-  encodeFeature,
-  encodeRouteNote,
-} from "../lib/grpc/wire.ts";
-import { cachedEncoder } from "../lib/grpc/grpc_adapter.ts";
+import { encodeFeature, encodeRouteNote } from "../lib/grpc/wire_encode.ts";
+import { decodePoint, decodeRouteNote } from "../lib/grpc/wire_decode.ts";
+import { cachedEncoder } from "../lib/grpc/service_definition.ts";
 import { makeFeatures, makeRoute, shareRectangle } from "./data.ts";
 
 const features = makeFeatures(100_000);
@@ -111,7 +107,9 @@ Deno.bench(
     protoFeature.responseSerialize(stored[k++ % 1000]);
   },
 );
-Deno.bench("encode Feature: lib/grpc/wire.ts", { group: "encode" }, () => {
+Deno.bench("encode Feature: lib/grpc/wire_encode.ts and wire_decode.ts", {
+  group: "encode",
+}, () => {
   encodeFeature(stored[k++ % 1000]);
 });
 Deno.bench("encode Feature: protobufjs Type.encode directly", {
@@ -136,7 +134,9 @@ Deno.bench("decode Point: proto-loader", {
 }, () => {
   protoFeature.requestDeserialize(pointBytes[k++ % 1000]);
 });
-Deno.bench("decode Point: lib/grpc/wire.ts", { group: "decode point" }, () => {
+Deno.bench("decode Point: lib/grpc/wire_encode.ts and wire_decode.ts", {
+  group: "decode point",
+}, () => {
   decodePoint(pointBytes[k++ % 1000]);
 });
 Deno.bench("decode Point: protobufjs Type.decode directly", {
@@ -150,7 +150,9 @@ Deno.bench("RouteNote round trip: proto-loader", {
 }, () => {
   protoNote.responseSerialize(protoNote.requestDeserialize(noteBytes));
 });
-Deno.bench("RouteNote round trip: lib/grpc/wire.ts", { group: "note" }, () => {
+Deno.bench("RouteNote round trip: lib/grpc/wire_encode.ts and wire_decode.ts", {
+  group: "note",
+}, () => {
   encodeRouteNote(decodeRouteNote(noteBytes));
 });
 Deno.bench("RouteNote round trip: protobufjs Type.decode + encode directly", {

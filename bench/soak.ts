@@ -19,7 +19,7 @@
  */
 import { parseArgs } from "node:util";
 import { RouteGuideClient } from "../mod.ts";
-import { encodeRectangle, encodeRouteNote } from "../lib/grpc/wire.ts";
+import { encodeRectangle, encodeRouteNote } from "../lib/grpc/wire_encode.ts";
 import { INITIAL_WINDOW, stalledCall } from "../tests/_raw_http2.ts";
 import { rssMb } from "./cpu.ts";
 import { waitFor } from "./output.ts";

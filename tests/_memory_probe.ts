@@ -19,7 +19,7 @@ import {
   MemoryNoteBoard,
   startServer,
 } from "../mod.ts";
-import { routeGuideServerDefinition } from "../lib/grpc/grpc_adapter.ts";
+import { routeGuideServerDefinition } from "../lib/grpc/service_definition.ts";
 import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import { WORLD } from "./_prod_helpers.ts";
 import { INITIAL_WINDOW, readUntilClosed, stalledCall } from "./_raw_http2.ts";

@@ -18,7 +18,7 @@ import {
   encodePoint,
   encodeRectangle,
   encodeRouteNote,
-} from "../lib/grpc/wire.ts";
+} from "../lib/grpc/wire_encode.ts";
 import { grpcFrame } from "../bench/data.ts";
 import {
   assertStatus,

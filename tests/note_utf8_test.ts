@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { RouteGuideError, Status } from "../mod.ts";
 import { checkNote } from "../lib/domain/validate.ts";
-import { decodeRouteNote, encodeRouteNote } from "../lib/grpc/wire.ts";
+import { encodeRouteNote } from "../lib/grpc/wire_encode.ts";
+import { decodeRouteNote } from "../lib/grpc/wire_decode.ts";
 import { assertStatus, ChatSession, note, startTestServer } from "./helpers.ts";
 
 /** A RouteNote at (n, n) whose message field holds `bytes` as they are. */

@@ -15,7 +15,7 @@ import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
 import { OutboundBudget } from "../lib/grpc/outbound.ts";
 import { DEFAULT_LIMITS } from "../lib/grpc/limits.ts";
 import type { Feature, Rectangle } from "../mod.ts";
-import { encodeRectangle } from "../lib/grpc/wire.ts";
+import { encodeRectangle } from "../lib/grpc/wire_encode.ts";
 import { stalledCall } from "./_raw_http2.ts";
 import {
   assertStatus,

@@ -1,5 +1,5 @@
 /**
- * The hand-written codec (lib/grpc/wire.ts) against protobufjs via proto-loader
+ * The hand-written codec (lib/grpc/wire_encode.ts and wire_decode.ts) against protobufjs via proto-loader
  * (what grpc-js would use otherwise): the same messages both ways, on
  * seeded random data, the exact bytes it writes, and the edge cases of the
  * wire format.
@@ -8,19 +8,21 @@ import assert from "node:assert/strict";
 import { mulberry32 } from "./helpers.ts";
 import { Buffer } from "node:buffer";
 import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
-import { cachedEncoder } from "../lib/grpc/grpc_adapter.ts";
+import { cachedEncoder } from "../lib/grpc/service_definition.ts";
 import type { Feature, Point, Rectangle, RouteNote } from "../mod.ts";
 import {
-  decodeFeature,
-  decodePoint,
-  decodeRectangle,
-  decodeRouteNote,
   encodeFeature,
   encodePoint,
   encodeRectangle,
   encodeRouteNote,
   encodeRouteSummary,
-} from "../lib/grpc/wire.ts";
+} from "../lib/grpc/wire_encode.ts";
+import {
+  decodeFeature,
+  decodePoint,
+  decodeRectangle,
+  decodeRouteNote,
+} from "../lib/grpc/wire_decode.ts";
 
 const { GetFeature, ListFeatures, RecordRoute, RouteChat } =
   routeGuideServiceDefinition;

@@ -79,7 +79,7 @@ const encoder = new TextEncoder();
  */
 export function checkNote(note: RouteNote): RouteNote {
   checkPoint(note.location, "note.location");
-  // A lone surrogate: what wire.ts decodes bytes that are not UTF-8 to.
+  // A lone surrogate: what wire_decode.ts decodes bytes that are not UTF-8 to.
   if (!note.message.isWellFormed()) {
     throw invalid("note.message is not valid UTF-8");
   }

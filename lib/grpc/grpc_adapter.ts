@@ -5,18 +5,16 @@
  * from grpc-js's `data` events, and a thrown RouteGuideError becomes the
  * call's status.
  *
- * The hot paths cost no promise or closure per message: messages are
- * encoded and decoded by `wire.ts` (stored features once, then their bytes
- * are reused), and a handler's promise is awaited only when it returns one.
+ * The hot paths cost no promise or closure per message (the messages'
+ * codec is `service_definition.ts`), and a handler's promise is awaited
+ * only when it returns one.
  *
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import type { Buffer } from "node:buffer";
 import { type EventEmitter, once } from "node:events";
 import { setImmediate } from "node:timers";
 import { RouteGuideError, Status } from "../domain/errors.ts";
-import { routeGuideServiceDefinition } from "./proto.ts";
 import type { CallContext, RouteGuideHandlers } from "../domain/service.ts";
 import type {
   Feature,
@@ -25,95 +23,9 @@ import type {
   RouteNote,
   RouteSummary,
 } from "../domain/types.ts";
-import {
-  decodePoint,
-  decodeRectangle,
-  decodeRouteNote,
-  encodeFeature,
-  encodeRouteNote,
-  encodeRouteSummary,
-} from "./wire.ts";
 
 /** Reports errors that are not a RouteGuideError (bugs), once per call. */
 export type InternalErrorReporter = (method: string, error: unknown) => void;
-
-/**
- * Wraps an encoder so that a frozen message (the feature database's
- * features) is encoded once and its bytes reused:
- * a frozen object cannot change, so its bytes cannot go stale.
- *
- * @example
- * ```ts
- * import { cachedEncoder } from "./grpc_adapter.ts";
- * import { encodeFeature } from "./wire.ts";
- * const encode = cachedEncoder(encodeFeature);
- * const paris = Object.freeze({ name: "Paris", location: Object.freeze({ latitude: 1, longitude: 2 }) });
- * encode(paris) === encode(paris); // true: the same bytes
- * ```
- */
-export function cachedEncoder<T extends object>(
-  encode: (message: T) => Buffer,
-): (message: T) => Buffer {
-  const cache = new WeakMap<T, Buffer>();
-  return (message) => {
-    let bytes = cache.get(message);
-    if (bytes === undefined) {
-      bytes = encode(message);
-      if (Object.isFrozen(message)) cache.set(message, bytes);
-    }
-    return bytes;
-  };
-}
-
-// One cache for both methods: a stored feature is encoded once whether
-// GetFeature or ListFeatures sends it.
-const encodeStoredFeature = cachedEncoder(encodeFeature);
-
-const serializers: Record<
-  string,
-  Pick<
-    grpc.MethodDefinition<unknown, unknown>,
-    "requestDeserialize" | "responseSerialize"
-  >
-> = {
-  GetFeature: {
-    requestDeserialize: decodePoint,
-    responseSerialize: encodeStoredFeature,
-  },
-  ListFeatures: {
-    requestDeserialize: decodeRectangle,
-    responseSerialize: encodeStoredFeature,
-  },
-  RecordRoute: {
-    requestDeserialize: decodePoint,
-    responseSerialize: encodeRouteSummary,
-  },
-  RouteChat: {
-    requestDeserialize: decodeRouteNote,
-    // Not cached: a stored note is usually sent once or twice, and a
-    // WeakMap entry per note cost more (time and memory) than it saved.
-    responseSerialize: encodeRouteNote,
-  },
-} as never;
-
-/**
- * The service definition a RouteGuide server registers: proto.ts's
- * `routeGuideServiceDefinition` with the hand-written codec of `wire.ts`
- * (same bytes on the wire, a fraction of the cost, and stored features
- * encoded once).
- *
- * @example
- * ```ts ignore
- * server.addService(routeGuideServerDefinition, toGrpcImplementation(handlers));
- * ```
- */
-export const routeGuideServerDefinition: grpc.ServiceDefinition = Object
-  .fromEntries(
-    Object.entries(routeGuideServiceDefinition).map(([name, method]) => [
-      name,
-      { ...method, ...serializers[name] },
-    ]),
-  );
 
 /** A grpc-js server call: an emitter with grpc-js's `cancelled` flag. */
 type ServerCall = EventEmitter & { cancelled: boolean };

@@ -5,10 +5,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { FeatureDatabase } from "../domain/features.ts";
-import {
-  routeGuideServerDefinition,
-  toGrpcImplementation,
-} from "./grpc_adapter.ts";
+import { toGrpcImplementation } from "./grpc_adapter.ts";
+import { routeGuideServerDefinition } from "./service_definition.ts";
 import { MemoryNoteBoard, type NoteBoard } from "../domain/notes.ts";
 import { SERVICE_NAME } from "./proto.ts";
 import {
