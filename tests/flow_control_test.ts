@@ -11,7 +11,6 @@ import {
   FeatureDatabase,
   MemoryNoteBoard,
   RouteGuideClient,
-  RouteGuideError,
   type RouteGuideHandlers,
   Status,
 } from "../mod.ts";

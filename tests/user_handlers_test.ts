@@ -51,7 +51,8 @@ Deno.test("startServer serves a handler object written here, over the wire", asy
     routeChat() {
       return {
         // Answers come later, through a promise.
-        note: async (note) => [{ ...note, message: `echo ${note.message}` }],
+        note: (note) =>
+          Promise.resolve([{ ...note, message: `echo ${note.message}` }]),
         end: () => seen.push("chat ended"),
       };
     },

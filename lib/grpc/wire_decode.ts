@@ -10,13 +10,7 @@
  *
  * @module
  */
-import type {
-  Feature,
-  Point,
-  Rectangle,
-  RouteNote,
-  RouteSummary,
-} from "../domain/types.ts";
+import type { Feature, Point, Rectangle, RouteNote } from "../domain/types.ts";
 
 // Wire types.
 const VARINT = 0;
