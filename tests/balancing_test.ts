@@ -5,7 +5,7 @@ import {
   type RouteGuideServer,
   startServer,
 } from "../mod.ts";
-import { channelTarget } from "../lib/grpc/client.ts";
+import { channelTarget } from "../lib/grpc/channel_target.ts";
 
 const here = { latitude: 10, longitude: 10 };
 
