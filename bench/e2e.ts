@@ -12,7 +12,8 @@
  * - `--quick`: shorter runs, one round and one pair each (about 40 s);
  * - `--paired`: only the paired rows;
  * - `--before REV`: also our server as of commit REV, sequential and paired
- *   (GetFeature, ours / before);
+ *   (GetFeature, ListFeatures, RecordRoute and RouteChat: ours / before, and
+ *   before / ceiling in the "before" column);
  * - `--aa`: the ceiling in ours' place, to see the harness's noise.
  *
  * @module

@@ -11,6 +11,8 @@
  */
 import { cpuBetween, readCpu } from "../cpu.ts";
 import {
+  chat,
+  CHAT_WARMUP_NOTES,
   GET_FEATURE,
   h2load,
   type H2Workload,
@@ -61,6 +63,30 @@ function pairedH2load(bench: Bench, workload: H2Workload): PairedWork {
         `${concurrency} ${calls}`,
       );
       return done.calls * workload.unitsPerCall(bench);
+    },
+  };
+}
+
+/**
+ * RouteChat, paired: both servers of a pair run the sequential rounds'
+ * load at once (a warm-up, then `bench.chatNotes` notes, the same notes at
+ * the same locations on both), as one window, on as many pairs as the
+ * sequential rounds. Each server's note store grows through the run, and a
+ * garbage collection falls in one server's window of 20,000 notes and not
+ * in the other's: in windows of that size the ceiling against itself came
+ * out at 0.74-1.11x, over the whole run at 0.97-1.04x (four pairs,
+ * 2026-12-01, load average 5).
+ */
+function pairedChat(bench: Bench): PairedWork {
+  return {
+    name: "RouteChat",
+    windows: 1,
+    pairs: bench.freshRounds,
+    async run(server, _body, step) {
+      const done = step === 0
+        ? await chat(server.port, CHAT_WARMUP_NOTES, 0)
+        : await chat(server.port, bench.chatNotes, CHAT_WARMUP_NOTES);
+      return done.notes;
     },
   };
 }
@@ -122,8 +148,8 @@ interface PairedRow {
 
 /**
  * The paired rows of a run with `bench.names`:
- * - ours against the ceiling on GetFeature, ListFeatures and RecordRoute
- *   (100,000 features), and on GetFeature with 100
+ * - ours against the ceiling on GetFeature, ListFeatures, RecordRoute and
+ *   RouteChat (GetFeature on 100,000 features), and on GetFeature with 100
  *   features (one pair: with the index it is nearly the same comparison, a
  *   lookup of 18 ns in a call of about 100 us);
  * - ours against naive on GetFeature (100,000 features; one pair, the
@@ -131,8 +157,9 @@ interface PairedRow {
  * - ours on 100,000 features against ours on 100 (cost flat in database
  *   size; all pairs: one server process can differ from the next by
  *   10-20%);
- * - with `--before`, GetFeature ours against before (the way to tell a
- *   change of a few per cent from the machine's noise).
+ * - with `--before`, the four workloads ours against before (the way to
+ *   tell a change of a few per cent from the machine's noise), and before
+ *   against the ceiling (in the "before" column), in the same session.
  */
 function plan(bench: Bench): PairedRow[] {
   const has = (name: string) => bench.names.includes(name);
@@ -141,7 +168,8 @@ function plan(bench: Bench): PairedRow[] {
     db: `${bench.dir}/db${size}.json`,
     body: body ?? `get${size}.bin`,
   });
-  const three: [string, string, string | undefined, PairedWork][] = [
+  // RouteChat on 100 features, as its sequential rounds.
+  const four: [string, string, string | undefined, PairedWork][] = [
     [
       "GetFeature, 100k features",
       "100k",
@@ -155,16 +183,17 @@ function plan(bench: Bench): PairedRow[] {
       pairedH2load(bench, LIST_FEATURES),
     ],
     [ROW.recordRoute, "100k", "route.bin", pairedH2load(bench, RECORD_ROUTE)],
+    [ROW.routeChat, "100", "", pairedChat(bench)],
   ];
   const versus = (a: string, b: string, column: string, suffix = "") =>
-    three.map(([label, size, body, work]): PairedRow => ({
+    four.map(([label, size, body, work]): PairedRow => ({
       label: `${label}${suffix}, paired`,
       a: side(a, size, body),
       b: side(b, size, body),
       work,
       column,
     }));
-  const get = three[0][3];
+  const get = four[0][3];
   const rows: PairedRow[] = [];
   if (has("ceiling") && has("ours")) {
     rows.push(...versus("ceiling", "ours", COLUMN.byCpu), {
@@ -196,7 +225,10 @@ function plan(bench: Bench): PairedRow[] {
     });
   }
   if (has("before") && has("ours")) {
-    rows.push(versus("before", "ours", COLUMN.before, ", ours / before")[0]);
+    rows.push(...versus("before", "ours", COLUMN.before, ", ours / before"));
+  }
+  if (has("before") && has("ceiling")) {
+    rows.push(...versus("ceiling", "before", "before", ", before / ceiling"));
   }
   return rows;
 }
