@@ -139,7 +139,7 @@ export function grpcFrame(message: Uint8Array): Buffer {
 /**
  * Writes `dir/db.json` (`count` generated features) and `dir/get.bin`, a
  * framed GetFeature request for the feature in the middle of it: what the
- * single-server tools (profile, GC survey) drive.
+ * GC survey (gc_survivors.ts) drives.
  *
  * @example
  * ```ts ignore

@@ -19,8 +19,46 @@
  */
 import { parseArgs } from "node:util";
 import { writeGetFeatureBench } from "./data.ts";
-import { type CallFrame, frameName, layer } from "./layers.ts";
 import { waitFor } from "./output.ts";
+
+/** A V8 sampling heap profile's call frame. */
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
+/**
+ * The layer of a call frame, from its script URL: ours, grpc-js, Deno's
+ * `node:http2`, Deno's Node compatibility layer, the runtime, native code.
+ */
+function layer({ functionName, url }: CallFrame): string {
+  if (functionName === "(garbage collector)") return "GC";
+  if (url.includes("@grpc/grpc-js")) return "grpc-js";
+  // Our lib/, not an npm package's.
+  const ours = url.startsWith("file://") && !url.includes("/npm/") &&
+    !url.includes("node_modules");
+  if ((ours && url.includes("/lib/")) || url.includes("kdbush")) {
+    return "routeguide (handlers, codec, index, notes)";
+  }
+  if (ours && url.includes("/bench/")) return "bench server";
+  if (/ext:deno_node\/.*http2|node:http2|internal\/http2/.test(url)) {
+    return "Deno node:http2 (JS)";
+  }
+  if (url.startsWith("ext:deno_node") || url.startsWith("node:")) {
+    return "Deno Node compat (streams, events, Buffer, timers)";
+  }
+  if (url.startsWith("ext:")) return "Deno runtime (event loop, ops)";
+  if (url === "") return "native (V8 builtins, ops: socket writes, nghttp2)";
+  return "other";
+}
+
+/** A call frame as one short line: function, file and line. */
+function frameName(frame: CallFrame): string {
+  return `${frame.functionName || "(anonymous)"} ${
+    frame.url.split("/").at(-1)
+  }:${frame.lineNumber + 1}`;
+}
 
 const { values: flags } = parseArgs({
   options: {
