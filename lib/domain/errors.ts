@@ -7,10 +7,21 @@
  * The gRPC status codes, as numbered on the wire (the same values as
  * grpc-js's `status`).
  *
- * @example
+ * @example Telling failures apart by status code
  * ```ts
- * import { Status } from "./errors.ts";
- * Status.INVALID_ARGUMENT; // 3
+ * import assert from "node:assert/strict";
+ * import { RouteGuideError, Status } from "./errors.ts";
+ * import { FeatureDatabase } from "./features.ts";
+ * import { MemoryNoteBoard } from "./notes.ts";
+ * import { createRouteGuide } from "./service.ts";
+ * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
+ * const context = { signal: new AbortController().signal };
+ * const offTheMap = { latitude: 910_000_000, longitude: 0 };
+ * await assert.rejects(
+ *   async () => await guide.getFeature(offTheMap, context),
+ *   (error) => error instanceof RouteGuideError && error.code === Status.INVALID_ARGUMENT,
+ * );
+ * assert.equal(Status.INVALID_ARGUMENT, 3); // as numbered on the wire
  * ```
  */
 export const Status = {
@@ -36,10 +47,14 @@ export const Status = {
 /**
  * A gRPC status code, e.g. `Status.INVALID_ARGUMENT`.
  *
- * @example
+ * @example Deciding from a status code whether to retry
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Status, type StatusCode } from "./errors.ts";
- * const code: StatusCode = Status.NOT_FOUND;
+ * const retryable = (code: StatusCode) =>
+ *   code === Status.UNAVAILABLE || code === Status.RESOURCE_EXHAUSTED;
+ * assert.equal(retryable(Status.UNAVAILABLE), true);
+ * assert.equal(retryable(Status.INVALID_ARGUMENT), false);
  * ```
  */
 export type StatusCode = typeof Status[keyof typeof Status];
@@ -52,10 +67,12 @@ const STATUS_NAMES: Record<number, string> = Object.fromEntries(
  * The name of a gRPC status code, such as `INVALID_ARGUMENT`; unknown codes
  * read `CODE_<n>`.
  *
- * @example
+ * @example Naming known and unknown codes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { statusName } from "./errors.ts";
- * statusName(3); // "INVALID_ARGUMENT"
+ * assert.equal(statusName(3), "INVALID_ARGUMENT");
+ * assert.equal(statusName(99), "CODE_99");
  * ```
  */
 export function statusName(code: number): string {
@@ -66,11 +83,24 @@ export function statusName(code: number): string {
  * An error carrying a gRPC status code. Handlers throw it to end a call with
  * that status; the client rejects with it when a call fails.
  *
- * @example
+ * @example Ending a call from a handler with NOT_FOUND
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RouteGuideError, Status } from "./errors.ts";
- * const err = new RouteGuideError(Status.INVALID_ARGUMENT, "latitude 910000000 is outside +-90 degrees");
- * err.code === Status.INVALID_ARGUMENT; // true
+ * import type { Point } from "./types.ts";
+ * // A handler that knows only one place: anywhere else is NOT_FOUND.
+ * const getFeature = (point: Point) => {
+ *   if (point.latitude !== 0 || point.longitude !== 0) {
+ *     throw new RouteGuideError(Status.NOT_FOUND, `nothing at ${point.latitude},${point.longitude}`);
+ *   }
+ *   return { name: "Null Island", location: point };
+ * };
+ * assert.throws(() => getFeature({ latitude: 1, longitude: 2 }), {
+ *   name: "RouteGuideError",
+ *   code: Status.NOT_FOUND,
+ *   codeName: "NOT_FOUND",
+ *   message: "nothing at 1,2",
+ * });
  * ```
  */
 export class RouteGuideError extends Error {
@@ -93,10 +123,21 @@ export class RouteGuideError extends Error {
    * Wraps anything thrown into a RouteGuideError; errors that carry a
    * numeric `code` (grpc-js's ServiceError) keep it, others become INTERNAL.
    *
-   * @example
+   * @example Wrapping a grpc-js error and a plain one
    * ```ts
+   * import assert from "node:assert/strict";
    * import { RouteGuideError, Status } from "./errors.ts";
-   * RouteGuideError.from(new Error("boom")).code === Status.INTERNAL; // true
+   * // grpc-js rejects with an Error carrying `code` and `details`.
+   * const grpcError = Object.assign(new Error("14 UNAVAILABLE: No connection established"), {
+   *   code: Status.UNAVAILABLE,
+   *   details: "No connection established",
+   * });
+   * const wrapped = RouteGuideError.from(grpcError);
+   * assert.equal(wrapped.code, Status.UNAVAILABLE);
+   * assert.equal(wrapped.message, "No connection established");
+   * assert.equal(wrapped.cause, grpcError);
+   * assert.equal(RouteGuideError.from(new Error("boom")).codeName, "INTERNAL");
+   * assert.equal(RouteGuideError.from(wrapped), wrapped);
    * ```
    */
   static from(error: unknown): RouteGuideError {

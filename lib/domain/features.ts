@@ -32,13 +32,19 @@ function hashPoint(latitude: number, longitude: number): number {
  * one is the feature "at" that point. The database takes the features it
  * is given and freezes them (so that their encodings can be cached).
  *
- * @example
+ * @example Indexing features and looking one up by its point
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FeatureDatabase } from "./features.ts";
  * const db = new FeatureDatabase([
  *   { name: "Origin", location: { latitude: 0, longitude: 0 } },
+ *   { name: "Second at the origin", location: { latitude: 0, longitude: 0 } },
+ *   { name: "North", location: { latitude: 10_000_000, longitude: 0 } },
  * ]);
- * db.at({ latitude: 0, longitude: 0 })?.name; // "Origin"
+ * assert.equal(db.size, 3);
+ * assert.equal(db.at({ latitude: 0, longitude: 0 })?.name, "Origin"); // the first one wins
+ * assert.equal(db.at({ latitude: 1, longitude: 0 }), undefined);
+ * assert.ok(Object.isFrozen(db.features[2]));
  * ```
  */
 export class FeatureDatabase {
@@ -98,12 +104,36 @@ export class FeatureDatabase {
     }
   }
 
-  /** How many features the database holds. */
+  /**
+   * How many features the database holds.
+   *
+   * @example Counting features, duplicates included
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FeatureDatabase } from "./features.ts";
+   * const here = { latitude: 1, longitude: 2 };
+   * assert.equal(new FeatureDatabase([{ name: "a", location: here }, { name: "b", location: here }]).size, 2);
+   * assert.equal(new FeatureDatabase([]).size, 0);
+   * ```
+   */
   get size(): number {
     return this.#features.length;
   }
 
-  /** Every feature, in database order. */
+  /**
+   * Every feature, in database order.
+   *
+   * @example Listing every feature's name
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FeatureDatabase } from "./features.ts";
+   * const db = new FeatureDatabase([
+   *   { name: "B", location: { latitude: 2, longitude: 2 } },
+   *   { name: "A", location: { latitude: 1, longitude: 1 } },
+   * ]);
+   * assert.deepEqual(db.features.map((f) => f.name), ["B", "A"]);
+   * ```
+   */
   get features(): readonly Feature[] {
     return this.#features;
   }
@@ -111,10 +141,14 @@ export class FeatureDatabase {
   /**
    * The first feature stored exactly at a point, if any.
    *
-   * @example
+   * @example Naming the place a point is at
    * ```ts
+   * import assert from "node:assert/strict";
    * import { FeatureDatabase } from "./features.ts";
-   * new FeatureDatabase([]).at({ latitude: 1, longitude: 2 }); // undefined
+   * import { pointFromDegrees } from "./geo.ts";
+   * const db = new FeatureDatabase([{ name: "Paris", location: pointFromDegrees(48.8566, 2.3522) }]);
+   * assert.equal(db.at(pointFromDegrees(48.8566, 2.3522))?.name, "Paris");
+   * assert.equal(db.at(pointFromDegrees(48.8567, 2.3522)), undefined); // exact points only
    * ```
    */
   at(point: Point): Feature | undefined {
@@ -126,14 +160,21 @@ export class FeatureDatabase {
    * The database position of the first feature stored exactly at
    * (`latitude`, `longitude`), or -1: {@link at} without allocating.
    *
-   * @example
+   * @example Counting the route points that land on a feature, without objects
    * ```ts
+   * import assert from "node:assert/strict";
    * import { FeatureDatabase } from "./features.ts";
    * const db = new FeatureDatabase([
    *   { name: "Origin", location: { latitude: 0, longitude: 0 } },
    * ]);
-   * db.indexOf(0, 0); // 0
-   * db.indexOf(1, 0); // -1
+   * const route = new Int32Array([0, 0, 5, 0, 0, 0]); // latitude, longitude pairs
+   * let passed = 0;
+   * for (let i = 0; i < route.length; i += 2) {
+   *   if (db.indexOf(route[i], route[i + 1]) >= 0) passed++;
+   * }
+   * assert.equal(passed, 2);
+   * assert.equal(db.features[db.indexOf(0, 0)].name, "Origin");
+   * assert.equal(db.indexOf(5, 0), -1);
    * ```
    */
   indexOf(latitude: number, longitude: number): number {
@@ -154,15 +195,17 @@ export class FeatureDatabase {
    * Every feature inside bounds (edges included), in database order,
    * found a block at a time as they are taken.
    *
-   * @example
+   * @example Every feature in a box, edges included
    * ```ts
+   * import assert from "node:assert/strict";
    * import { FeatureDatabase } from "./features.ts";
    * const db = new FeatureDatabase([
    *   { name: "A", location: { latitude: 5, longitude: 5 } },
    *   { name: "B", location: { latitude: 50, longitude: 5 } },
+   *   { name: "C", location: { latitude: 10, longitude: 0 } },
    * ]);
    * const bounds = { minLatitude: 0, maxLatitude: 10, minLongitude: 0, maxLongitude: 10 };
-   * Array.from(db.within(bounds), (f) => f.name); // ["A"]
+   * assert.deepEqual(Array.from(db.within(bounds), (f) => f.name), ["A", "C"]);
    * ```
    */
   *within(bounds: Bounds): Generator<Feature, void, undefined> {
@@ -177,14 +220,17 @@ export class FeatureDatabase {
    * The database positions of every feature inside bounds (edges
    * included), ascending: {@link within} as indices.
    *
-   * @example
+   * @example Positions of the features in a box
    * ```ts
+   * import assert from "node:assert/strict";
    * import { FeatureDatabase } from "./features.ts";
    * const db = new FeatureDatabase([
    *   { name: "A", location: { latitude: 50, longitude: 5 } },
    *   { name: "B", location: { latitude: 5, longitude: 5 } },
    * ]);
-   * db.indicesWithin({ minLatitude: 0, maxLatitude: 10, minLongitude: 0, maxLongitude: 10 }); // Uint32Array [1]
+   * const ids = db.indicesWithin({ minLatitude: 0, maxLatitude: 10, minLongitude: 0, maxLongitude: 10 });
+   * assert.deepEqual(ids, new Uint32Array([1]));
+   * assert.equal(db.features[ids[0]].name, "B");
    * ```
    */
   indicesWithin(bounds: Bounds): Uint32Array {

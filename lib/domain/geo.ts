@@ -9,10 +9,11 @@ import type { Point } from "./types.ts";
 /**
  * Degrees are carried on the wire as integers: degrees x 10^7.
  *
- * @example
+ * @example E7 units to degrees by hand
  * ```ts
+ * import assert from "node:assert/strict";
  * import { COORD_FACTOR } from "./geo.ts";
- * 407_128_000 / COORD_FACTOR; // 40.7128
+ * assert.equal(407_128_000 / COORD_FACTOR, 40.7128);
  * ```
  */
 export const COORD_FACTOR = 1e7;
@@ -20,10 +21,11 @@ export const COORD_FACTOR = 1e7;
 /**
  * Mean earth radius used for distances, in metres.
  *
- * @example
+ * @example The length of the equator on this sphere
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EARTH_RADIUS_M } from "./geo.ts";
- * const equator = 2 * Math.PI * EARTH_RADIUS_M; // about 40,030 km
+ * assert.equal(Math.round(2 * Math.PI * EARTH_RADIUS_M / 1000), 40_030);
  * ```
  */
 export const EARTH_RADIUS_M = 6_371_000;
@@ -31,10 +33,11 @@ export const EARTH_RADIUS_M = 6_371_000;
 /**
  * Largest valid latitude in E7 units (90 degrees).
  *
- * @example
+ * @example The South Pole is the edge
  * ```ts
- * import { MAX_LATITUDE_E7 } from "./geo.ts";
- * Math.abs(-900_000_000) <= MAX_LATITUDE_E7; // true: the South Pole
+ * import assert from "node:assert/strict";
+ * import { MAX_LATITUDE_E7, toE7 } from "./geo.ts";
+ * assert.equal(Math.abs(toE7(-90)), MAX_LATITUDE_E7);
  * ```
  */
 export const MAX_LATITUDE_E7 = 900_000_000;
@@ -42,10 +45,11 @@ export const MAX_LATITUDE_E7 = 900_000_000;
 /**
  * Largest valid longitude in E7 units (180 degrees).
  *
- * @example
+ * @example The antimeridian is the edge
  * ```ts
- * import { MAX_LONGITUDE_E7 } from "./geo.ts";
- * Math.abs(1_800_000_001) <= MAX_LONGITUDE_E7; // false
+ * import assert from "node:assert/strict";
+ * import { MAX_LONGITUDE_E7, toE7 } from "./geo.ts";
+ * assert.equal(toE7(180), MAX_LONGITUDE_E7);
  * ```
  */
 export const MAX_LONGITUDE_E7 = 1_800_000_000;
@@ -53,10 +57,13 @@ export const MAX_LONGITUDE_E7 = 1_800_000_000;
 /**
  * Converts decimal degrees to E7 units, rounded to the nearest integer.
  *
- * @example
+ * @example Degrees to E7 units, rounded
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toE7 } from "./geo.ts";
- * toE7(40.7128); // 407128000
+ * assert.equal(toE7(40.7128), 407_128_000);
+ * assert.equal(toE7(-74.00601), -740_060_100);
+ * assert.equal(toE7(1e-8), 0); // below E7 precision
  * ```
  */
 export function toE7(degrees: number): number {
@@ -66,10 +73,13 @@ export function toE7(degrees: number): number {
 /**
  * Converts E7 units to decimal degrees.
  *
- * @example
+ * @example Showing a feature's latitude in degrees
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromE7 } from "./geo.ts";
- * fromE7(407128000); // 40.7128
+ * const location = { latitude: 407_128_000, longitude: -740_060_000 };
+ * assert.equal(fromE7(location.latitude), 40.7128);
+ * assert.equal(`${fromE7(location.longitude)}°`, "-74.006°");
  * ```
  */
 export function fromE7(e7: number): number {
@@ -79,10 +89,11 @@ export function fromE7(e7: number): number {
 /**
  * Builds a point from decimal degrees.
  *
- * @example
+ * @example A point from a map's latitude and longitude
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pointFromDegrees } from "./geo.ts";
- * pointFromDegrees(48.8566, 2.3522); // { latitude: 488566000, longitude: 23522000 }
+ * assert.deepEqual(pointFromDegrees(48.8566, 2.3522), { latitude: 488_566_000, longitude: 23_522_000 });
  * ```
  */
 export function pointFromDegrees(latitude: number, longitude: number): Point {
@@ -93,11 +104,13 @@ export function pointFromDegrees(latitude: number, longitude: number): Point {
  * Whether a point lies within +-90 degrees latitude and +-180 degrees
  * longitude.
  *
- * @example
+ * @example Checking a point before sending it
  * ```ts
- * import { isValidPoint } from "./geo.ts";
- * isValidPoint({ latitude: 0, longitude: 1_800_000_000 }); // true
- * isValidPoint({ latitude: 900_000_001, longitude: 0 }); // false
+ * import assert from "node:assert/strict";
+ * import { isValidPoint, pointFromDegrees } from "./geo.ts";
+ * assert.equal(isValidPoint(pointFromDegrees(0, 180)), true); // edges included
+ * assert.equal(isValidPoint(pointFromDegrees(90.0000001, 0)), false);
+ * assert.equal(isValidPoint({ latitude: 0, longitude: -1_800_000_001 }), false);
  * ```
  */
 export function isValidPoint(point: Point): boolean {
@@ -109,11 +122,14 @@ export function isValidPoint(point: Point): boolean {
  * Great-circle (haversine) distance between two points in metres, on a
  * sphere of radius {@link EARTH_RADIUS_M}, not rounded.
  *
- * @example
+ * @example From Paris to London, in kilometres
  * ```ts
- * import { distance } from "./geo.ts";
- * const m = distance({ latitude: 0, longitude: 0 }, { latitude: 10_000_000, longitude: 0 });
- * // m is about 111195 (one degree of latitude)
+ * import assert from "node:assert/strict";
+ * import { distance, pointFromDegrees } from "./geo.ts";
+ * const paris = pointFromDegrees(48.8566, 2.3522);
+ * const london = pointFromDegrees(51.5074, -0.1278);
+ * assert.equal(Math.round(distance(paris, london) / 1000), 344);
+ * assert.equal(distance(london, paris), distance(paris, london));
  * ```
  */
 export function distance(start: Point, end: Point): number {
@@ -131,10 +147,13 @@ const E7_TO_RADIANS = Math.PI / 180 / COORD_FACTOR;
  * {@link distance} over bare E7 coordinates, for hot loops that keep
  * coordinates in numbers rather than objects.
  *
- * @example
+ * @example One degree of latitude, from bare coordinates
  * ```ts
- * import { distanceE7 } from "./geo.ts";
- * const m = distanceE7(0, 0, 10_000_000, 0); // about 111195
+ * import assert from "node:assert/strict";
+ * import { distance, distanceE7 } from "./geo.ts";
+ * const m = distanceE7(0, 0, 10_000_000, 0);
+ * assert.equal(Math.round(m), 111_195);
+ * assert.equal(m, distance({ latitude: 0, longitude: 0 }, { latitude: 10_000_000, longitude: 0 }));
  * ```
  */
 export function distanceE7(
@@ -155,15 +174,22 @@ export function distanceE7(
 /**
  * A rectangle with ordered, inclusive bounds in E7 units.
  *
- * @example
+ * @example Finding the features in the tropics
  * ```ts
- * import type { Bounds } from "./geo.ts";
+ * import assert from "node:assert/strict";
+ * import { type Bounds, pointFromDegrees } from "./geo.ts";
+ * import { FeatureDatabase } from "./features.ts";
  * const tropics: Bounds = {
  *   minLatitude: -234_366_000,
  *   maxLatitude: 234_366_000,
  *   minLongitude: -1_800_000_000,
  *   maxLongitude: 1_800_000_000,
  * };
+ * const db = new FeatureDatabase([
+ *   { name: "Singapore", location: pointFromDegrees(1.2897, 103.8501) },
+ *   { name: "Oslo", location: pointFromDegrees(59.9127, 10.7461) },
+ * ]);
+ * assert.deepEqual(Array.from(db.within(tropics), (f) => f.name), ["Singapore"]);
  * ```
  */
 export interface Bounds {
@@ -181,11 +207,13 @@ export interface Bounds {
  * Orders a rectangle's corners so that either diagonal describes the same
  * area.
  *
- * @example
+ * @example Either diagonal gives the same bounds
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizeRectangle } from "./geo.ts";
- * normalizeRectangle({ latitude: 10, longitude: 0 }, { latitude: 0, longitude: 10 });
- * // { minLatitude: 0, maxLatitude: 10, minLongitude: 0, maxLongitude: 10 }
+ * const expected = { minLatitude: 0, maxLatitude: 10, minLongitude: 0, maxLongitude: 10 };
+ * assert.deepEqual(normalizeRectangle({ latitude: 10, longitude: 0 }, { latitude: 0, longitude: 10 }), expected);
+ * assert.deepEqual(normalizeRectangle({ latitude: 0, longitude: 0 }, { latitude: 10, longitude: 10 }), expected);
  * ```
  */
 export function normalizeRectangle(lo: Point, hi: Point): Bounds {
@@ -200,10 +228,11 @@ export function normalizeRectangle(lo: Point, hi: Point): Bounds {
 /**
  * Formats a point the way the demo client prints it: `(lat=<E7>, lng=<E7>)`.
  *
- * @example
+ * @example Printing a point
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPoint } from "./geo.ts";
- * formatPoint({ latitude: 1, longitude: 2 }); // "(lat=1, lng=2)"
+ * assert.equal(formatPoint({ latitude: 1, longitude: 2 }), "(lat=1, lng=2)");
  * ```
  */
 export function formatPoint(point: Point): string {
@@ -213,11 +242,13 @@ export function formatPoint(point: Point): string {
 /**
  * Whether a point lies inside bounds (edges included).
  *
- * @example
+ * @example Edges are inside
  * ```ts
+ * import assert from "node:assert/strict";
  * import { contains } from "./geo.ts";
  * const b = { minLatitude: 0, maxLatitude: 10, minLongitude: 0, maxLongitude: 10 };
- * contains(b, { latitude: 10, longitude: 0 }); // true
+ * assert.equal(contains(b, { latitude: 10, longitude: 0 }), true);
+ * assert.equal(contains(b, { latitude: 11, longitude: 0 }), false);
  * ```
  */
 export function contains(bounds: Bounds, point: Point): boolean {

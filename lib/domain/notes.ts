@@ -11,11 +11,33 @@ import type { RouteNote } from "./types.ts";
  * note's location, oldest first, and then stores the note: one atomic step,
  * so that concurrent callers never miss or double a note.
  *
- * @example
+ * @example A note board of your own, serving RouteChat
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryNoteBoard, type NoteBoard } from "./notes.ts";
- * const board: NoteBoard = new MemoryNoteBoard();
- * await board.exchange({ location: { latitude: 1, longitude: 1 }, message: "hi" }); // []
+ * import { FeatureDatabase } from "./features.ts";
+ * import { createRouteGuide } from "./service.ts";
+ * import type { RouteNote } from "./types.ts";
+ * // Counts the notes it stores, keeping them in a MemoryNoteBoard.
+ * class CountingBoard implements NoteBoard {
+ *   count = 0;
+ *   #inner = new MemoryNoteBoard();
+ *   exchange(note: RouteNote): Promise<readonly RouteNote[]> {
+ *     this.count++;
+ *     return this.#inner.exchange(note);
+ *   }
+ *   close = (): Promise<void> => this.#inner.close();
+ * }
+ * const notes = new CountingBoard();
+ * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes });
+ * const chat = guide.routeChat({ signal: new AbortController().signal });
+ * const here = { latitude: 1, longitude: 1 };
+ * assert.deepEqual(await chat.note({ location: here, message: "first" }), []);
+ * const earlier = await chat.note({ location: here, message: "second" });
+ * assert.deepEqual(earlier.map((note) => note.message), ["first"]);
+ * assert.equal(notes.count, 2);
+ * chat.end?.();
+ * await notes.close();
  * ```
  */
 export interface NoteBoard {
@@ -45,11 +67,20 @@ export interface NoteBoard {
 /**
  * Bounds on what a {@link MemoryNoteBoard} keeps.
  *
- * @example
+ * @example Keeping two notes per location and two locations
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryNoteBoard, type NoteBoardLimits } from "./notes.ts";
- * const limits: NoteBoardLimits = { notesPerLocation: 10, maxLocations: 1_000 };
+ * const limits: NoteBoardLimits = { notesPerLocation: 2, maxLocations: 2 };
  * const board = new MemoryNoteBoard(limits);
+ * const at = (latitude: number) => ({ latitude, longitude: 0 });
+ * for (const message of ["a", "b", "c"]) board.exchangeSync({ location: at(1), message });
+ * const kept = board.exchangeSync({ location: at(1), message: "d" });
+ * assert.deepEqual(kept.map((note) => note.message), ["b", "c"]); // the newest two
+ * board.exchangeSync({ location: at(2), message: "x" });
+ * board.exchangeSync({ location: at(3), message: "y" }); // evicts location 1, the least recently used
+ * assert.equal(board.locations, 2);
+ * assert.deepEqual(board.exchangeSync({ location: at(1), message: "e" }), []);
  * ```
  */
 export interface NoteBoardLimits {
@@ -74,20 +105,29 @@ const NONE: readonly RouteNote[] = Object.freeze([]);
 /**
  * Default newest notes kept per location.
  *
- * @example
+ * @example A default board keeps the newest 100 notes at a location
  * ```ts
- * import { DEFAULT_NOTES_PER_LOCATION } from "./notes.ts";
- * DEFAULT_NOTES_PER_LOCATION; // 100
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_NOTES_PER_LOCATION, MemoryNoteBoard } from "./notes.ts";
+ * const board = new MemoryNoteBoard();
+ * const location = { latitude: 0, longitude: 0 };
+ * for (let i = 0; i <= DEFAULT_NOTES_PER_LOCATION; i++) board.exchangeSync({ location, message: `${i}` });
+ * const kept = board.exchangeSync({ location, message: "last" });
+ * assert.equal(kept.length, 100);
+ * assert.equal(kept[0].message, "1");
  * ```
  */
 export const DEFAULT_NOTES_PER_LOCATION = 100;
 /**
  * Default number of locations kept.
  *
- * @example
+ * @example RouteChat's default bound on locations
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_MAX_LOCATIONS } from "./notes.ts";
- * DEFAULT_MAX_LOCATIONS; // 100000
+ * import { DEFAULT_ROUTE_CHAT_LIMITS } from "./service.ts";
+ * assert.equal(DEFAULT_MAX_LOCATIONS, 100_000);
+ * assert.equal(DEFAULT_ROUTE_CHAT_LIMITS.maxLocations, DEFAULT_MAX_LOCATIONS);
  * ```
  */
 export const DEFAULT_MAX_LOCATIONS = 100_000;
@@ -100,10 +140,13 @@ export const DEFAULT_MAX_LOCATIONS = 100_000;
  * 1 KiB of ASCII or for empty notes. That is up to four times the bytes
  * kept: V8 lets evicted notes pile up before a full collection.
  *
- * @example
+ * @example About 4,500 notes of 1 KiB fit
  * ```ts
- * import { DEFAULT_MAX_NOTE_BOARD_BYTES } from "./notes.ts";
- * DEFAULT_MAX_NOTE_BOARD_BYTES; // 10485760 (10 MiB)
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_MAX_NOTE_BOARD_BYTES, noteBytes } from "./notes.ts";
+ * assert.equal(DEFAULT_MAX_NOTE_BOARD_BYTES, 10 * 2 ** 20);
+ * const kib = noteBytes({ location: null, message: "x".repeat(1024) });
+ * assert.equal(Math.floor(DEFAULT_MAX_NOTE_BOARD_BYTES / kib), 4_551);
  * ```
  */
 export const DEFAULT_MAX_NOTE_BOARD_BYTES = 10 * 2 ** 20;
@@ -117,10 +160,11 @@ export const DEFAULT_MAX_NOTE_BOARD_BYTES = 10 * 2 ** 20;
  * objects, the string's header and the location's key and map entry
  * (170-240 bytes measured with one note per location, less with more).
  *
- * @example
+ * @example What a short note counts for
  * ```ts
+ * import assert from "node:assert/strict";
  * import { noteBytes } from "./notes.ts";
- * noteBytes({ location: { latitude: 1, longitude: 1 }, message: "hi" }); // 260
+ * assert.equal(noteBytes({ location: { latitude: 1, longitude: 1 }, message: "hi" }), 260);
  * ```
  */
 export function noteBytes(note: RouteNote): number {
@@ -132,13 +176,25 @@ export function noteBytes(note: RouteNote): number {
  * newest notes per location, `maxLocations` locations and `maxBytes` of
  * notes, the least recently used location evicted first.
  *
- * @example
+ * @example Sharing notes between two chats on one board
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryNoteBoard } from "./notes.ts";
- * const board = new MemoryNoteBoard({ notesPerLocation: 2 });
+ * const board = new MemoryNoteBoard();
  * const here = { latitude: 1, longitude: 1 };
- * await board.exchange({ location: here, message: "a" });
- * (await board.exchange({ location: here, message: "b" })).map((n) => n.message); // ["a"]
+ * assert.deepEqual(await board.exchange({ location: here, message: "from Ann" }), []);
+ * const earlier = await board.exchange({ location: here, message: "from Bob" });
+ * assert.deepEqual(earlier, [{ location: here, message: "from Ann" }]);
+ * assert.equal(board.locations, 1);
+ * assert.equal(board.bytes, 2 * 272); // two notes of 8 characters
+ * await board.close();
+ * ```
+ *
+ * @example Bad limits are refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryNoteBoard } from "./notes.ts";
+ * assert.throws(() => new MemoryNoteBoard({ notesPerLocation: 0 }), RangeError);
  * ```
  */
 export class MemoryNoteBoard implements NoteBoard {
@@ -199,6 +255,17 @@ export class MemoryNoteBoard implements NoteBoard {
   /**
    * The synchronous form of {@link exchange}; keeps `note` itself, not a
    * copy (see {@link NoteBoard.exchangeSync}).
+   *
+   * @example Exchanging a note without a promise
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryNoteBoard } from "./notes.ts";
+   * const board = new MemoryNoteBoard();
+   * const first = { location: { latitude: 1, longitude: 1 }, message: "first" };
+   * assert.deepEqual(board.exchangeSync(first), []);
+   * const [earlier] = board.exchangeSync({ location: { latitude: 1, longitude: 1 }, message: "second" });
+   * assert.equal(earlier, first); // the very object, not a copy
+   * ```
    */
   exchangeSync(note: RouteNote): readonly RouteNote[] {
     const { latitude, longitude } = note.location!;

@@ -56,24 +56,22 @@ const exchangeScript = (redis: Redis) =>
     transformReply: undefined as unknown as () => string[],
   });
 
-/**
- * Default prefix of every key the board writes.
- *
- * @example
- * ```ts
- * import { DEFAULT_REDIS_KEY_PREFIX } from "./redis_notes.ts";
- * const key = `${DEFAULT_REDIS_KEY_PREFIX}notes:1,1`;
- * ```
- */
+/** Default prefix of every key the board writes (`routeguide:notes:1,1`). */
 export const DEFAULT_REDIS_KEY_PREFIX = "routeguide:";
 
 /**
  * How to reach Redis and what to keep there.
  *
- * @example
+ * @example The same limits bound an in-process board when Redis is not there
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RedisNoteBoardOptions } from "./redis_notes.ts";
- * const options: RedisNoteBoardOptions = { url: "redis://127.0.0.1:6379/0", notesPerLocation: 100 };
+ * import { MemoryNoteBoard } from "./notes.ts";
+ * const options: RedisNoteBoardOptions = { url: "redis://:s3cret@redis.internal:6379/0", notesPerLocation: 2 };
+ * const board = new MemoryNoteBoard(options);
+ * const location = { latitude: 1, longitude: 1 };
+ * for (const message of ["a", "b", "c"]) board.exchangeSync({ location, message });
+ * assert.equal(board.exchangeSync({ location, message: "d" }).length, 2);
  * ```
  */
 export interface RedisNoteBoardOptions extends NoteBoardLimits {
@@ -111,16 +109,29 @@ function redactedUrl(url: string): string {
  * again. The client keeps reconnecting in the background, so notes flow
  * again without a restart.
  *
- * @example
+ * @example Two boards sharing notes through Redis (needs a server: not run)
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { RedisNoteBoard } from "./redis_notes.ts";
- * const board = await RedisNoteBoard.connect({ url: "redis://127.0.0.1:6379/0" });
- * board.onHealthChange((healthy) => console.log("notes healthy:", healthy));
- * const earlier = await board.exchange({
- *   location: { latitude: 1, longitude: 1 },
- *   message: "hi",
- * });
- * await board.close();
+ * const options = { url: "redis://127.0.0.1:6379/0", keyPrefix: `example:${crypto.randomUUID()}:` };
+ * const [first, second] = await Promise.all([RedisNoteBoard.connect(options), RedisNoteBoard.connect(options)]);
+ * const here = { latitude: 1, longitude: 1 };
+ * assert.deepEqual(await first.exchange({ location: here, message: "hi" }), []);
+ * assert.deepEqual(await second.exchange({ location: here, message: "hello" }), [{ location: here, message: "hi" }]);
+ * await Promise.all([first.close(), second.close()]);
+ * ```
+ *
+ * @example Connecting where nothing listens fails at once with UNAVAILABLE
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RedisNoteBoard } from "./redis_notes.ts";
+ * import { RouteGuideError, Status } from "./errors.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const where = `127.0.0.1:${listener.addr.port}/0`;
+ * listener.close(); // now nothing listens there
+ * await assert.rejects(RedisNoteBoard.connect({ url: `redis://user:s3cret@${where}` }), (error) =>
+ *   error instanceof RouteGuideError && error.code === Status.UNAVAILABLE &&
+ *   error.message.startsWith(`cannot reach Redis at redis://${where}: `)); // no password
  * ```
  */
 export class RedisNoteBoard implements NoteBoard {
