@@ -27,10 +27,20 @@ import { checkNote, checkPoint, checkRectangle } from "./validate.ts";
 /**
  * What a handler knows about its call.
  *
- * @example
+ * @example A handler that stops when its call is cancelled
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { CallContext } from "./service.ts";
- * const context: CallContext = { signal: new AbortController().signal };
+ * function* countdown(from: number, context: CallContext) {
+ *   for (let i = from; i > 0 && !context.signal.aborted; i--) yield i;
+ * }
+ * const controller = new AbortController();
+ * const seen: number[] = [];
+ * for (const n of countdown(5, { signal: controller.signal })) {
+ *   seen.push(n);
+ *   if (n === 4) controller.abort();
+ * }
+ * assert.deepEqual(seen, [5, 4]);
  * ```
  */
 export interface CallContext {
@@ -185,16 +195,25 @@ export const DEFAULT_ROUTE_CHAT_LIMITS: Readonly<Required<RouteChatLimits>> =
 /**
  * What the RouteGuide service answers from.
  *
- * @example
+ * @example One note per RouteChat call
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { RouteGuideError, Status } from "./errors.ts";
  * import { FeatureDatabase } from "./features.ts";
  * import { MemoryNoteBoard } from "./notes.ts";
- * import type { RouteGuideOptions } from "./service.ts";
+ * import { createRouteGuide, type RouteGuideOptions } from "./service.ts";
  * const options: RouteGuideOptions = {
  *   features: new FeatureDatabase([]),
  *   notes: new MemoryNoteBoard(),
- *   chat: { maxNotesPerCall: 100 },
+ *   chat: { maxNotesPerCall: 1 },
  * };
+ * const chat = createRouteGuide(options).routeChat({ signal: new AbortController().signal });
+ * const note = { location: { latitude: 1, longitude: 1 }, message: "hi" };
+ * await chat.note(note);
+ * assert.throws(
+ *   () => chat.note(note),
+ *   (error) => error instanceof RouteGuideError && error.code === Status.RESOURCE_EXHAUSTED,
+ * );
  * ```
  */
 export interface RouteGuideOptions {
