@@ -10,7 +10,7 @@
 import { Buffer } from "node:buffer";
 import { FeatureDatabase } from "../../lib/domain/features.ts";
 import type { Feature, Point } from "../../lib/domain/types.ts";
-import { encodePoint, encodeRectangle } from "../../lib/grpc/wire.ts";
+import { encodePoint, encodeRectangle } from "../../lib/grpc/wire_encode.ts";
 import {
   grpcFrame,
   makeFeatures,
