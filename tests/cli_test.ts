@@ -282,15 +282,18 @@ Deno.test("list prints every feature in the rectangle, either diagonal", async (
 Deno.test("record visits N random features the server lists in the area", async () => {
   await withServer(async (server) => {
     const addr = ["--addr", server.address];
-    const [demoArea, negativeArea, emptyArea] = await Promise.all([
+    const [demoArea, negativeArea, spaced, emptyArea] = await Promise.all([
       runClient([...addr, "record", "--points", "4"]),
       runClient([...addr, "record", "--points=3", "--area=-2,-3,-1,-2"]),
+      runClient([...addr, "record", "--points", "2", "--area", "-2,-3,-1,-2"]),
       runClient([...addr, "record", "--area", "1,1,2,2"]),
     ]);
     assert.equal(demoArea.code, 0, demoArea.stderr.join("\n"));
     assertRoute(demoArea.stdout, 4, IN_DEMO_AREA);
     assert.equal(negativeArea.code, 0, negativeArea.stderr.join("\n"));
     assertRoute(negativeArea.stdout, 3, [SOUTH_WEST]);
+    assert.equal(spaced.code, 0, spaced.stderr.join("\n"));
+    assertRoute(spaced.stdout, 2, [SOUTH_WEST]);
     assertFailure(
       emptyArea,
       2,

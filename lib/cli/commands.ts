@@ -1,209 +1,28 @@
 /**
- * What the command-line client does, apart from parsing flags: reading
- * coordinates, points files and chat lines, running each RouteGuide call
- * and printing its messages in the tutorial's format or as JSON lines, and
- * turning failures into one line for the user.
+ * What each command of the command-line client does: the RouteGuide call,
+ * its messages printed in the tutorial's format or as JSON lines, and any
+ * failure turned into one line and an exit status.
  *
  * @module
  */
 import type { CallOptions, RouteGuideClient } from "../grpc/client.ts";
 import { TokenError } from "../grpc/auth.ts";
 import { CredentialsError } from "../grpc/credentials.ts";
+import type { ClientRequest } from "./client_flags.ts";
 import {
-  DEMO_RECTANGLE,
   formatFeature,
   formatReceivedNote,
   formatSentNote,
   formatSummary,
   formatVisiting,
   randomRoute,
+  runDemo,
 } from "./demo.ts";
+import { UsageError } from "./flags.ts";
+import { parseNotes, parsePoint, parsePointsFile, readLines } from "./input.ts";
 import { RouteGuideError, Status } from "../domain/errors.ts";
-import { FeatureFileError, parseFeatures } from "../domain/feature_files.ts";
-import { pointFromDegrees } from "../domain/geo.ts";
+import { FeatureFileError } from "../domain/feature_files.ts";
 import type { Feature, Point, Rectangle, RouteNote } from "../domain/types.ts";
-
-/**
- * A bad command-line argument or input line: the message says which and
- * why, and the client exits with status 2 without calling the server.
- *
- * @example
- * ```ts
- * import { parseDegrees, UsageError } from "./commands.ts";
- * try {
- *   parseDegrees("north", "latitude");
- * } catch (e) {
- *   e instanceof UsageError; // true
- * }
- * ```
- */
-export class UsageError extends Error {
-  /** Creates the error; the message is shown to the user as it is. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-/** Decimal degrees: digits with an optional sign and fraction. */
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
-
-/**
- * Parses decimal degrees for a latitude (within +-90) or a longitude
- * (within +-180); throws {@link UsageError} naming the value otherwise.
- *
- * @example
- * ```ts
- * import { parseDegrees } from "./commands.ts";
- * parseDegrees("-74.006", "longitude"); // -74.006
- * ```
- */
-export function parseDegrees(
-  text: string,
-  axis: "latitude" | "longitude",
-): number {
-  const limit = axis === "latitude" ? 90 : 180;
-  if (!DECIMAL.test(text)) {
-    throw new UsageError(
-      `${axis} '${text}' is not a number of decimal degrees`,
-    );
-  }
-  const degrees = Number(text);
-  if (Math.abs(degrees) > limit) {
-    throw new UsageError(
-      `${axis} '${text}' is outside -${limit}..${limit} degrees`,
-    );
-  }
-  return degrees;
-}
-
-/**
- * Parses a latitude and a longitude in decimal degrees into an E7 point.
- *
- * @example
- * ```ts
- * import { parsePoint } from "./commands.ts";
- * parsePoint("40.7128", "-74.006"); // { latitude: 407128000, longitude: -740060000 }
- * ```
- */
-export function parsePoint(latitude: string, longitude: string): Point {
-  return pointFromDegrees(
-    parseDegrees(latitude, "latitude"),
-    parseDegrees(longitude, "longitude"),
-  );
-}
-
-/**
- * Parses a rectangle written as `LAT1,LNG1,LAT2,LNG2` (two opposite
- * corners, decimal degrees).
- *
- * @example
- * ```ts
- * import { parseArea } from "./commands.ts";
- * parseArea("40,-75,42,-73").hi; // { latitude: 420000000, longitude: -730000000 }
- * ```
- */
-export function parseArea(text: string): Rectangle {
-  const parts = text.split(",").map((part) => part.trim());
-  if (parts.length !== 4) {
-    throw new UsageError(
-      `area '${text}' is not LAT1,LNG1,LAT2,LNG2 (four numbers)`,
-    );
-  }
-  return {
-    lo: parsePoint(parts[0], parts[1]),
-    hi: parsePoint(parts[2], parts[3]),
-  };
-}
-
-/**
- * Parses a file of route points: a JSON array in the classic
- * route_guide_db.json format or a GeoJSON FeatureCollection of Points (see
- * `parseFeatures`), or else text with one `LAT LNG` pair of decimal degrees
- * per line (blank lines and lines starting with `#` are skipped). Throws
- * {@link UsageError} or `FeatureFileError` naming the file and the bad entry.
- *
- * @example
- * ```ts
- * import { parsePointsFile } from "./commands.ts";
- * parsePointsFile("40.5 -74.25\n41 -74\n", "route.txt").length; // 2
- * ```
- */
-export function parsePointsFile(text: string, fileName: string): Point[] {
-  if (/^\s*[[{]/.test(text)) {
-    return parseFeatures(text, fileName).map((feature) => feature.location!);
-  }
-  const points: Point[] = [];
-  for (const [i, line] of text.split("\n").entries()) {
-    const trimmed = line.trim();
-    if (trimmed === "" || trimmed.startsWith("#")) continue;
-    const parts = trimmed.split(/\s+/);
-    try {
-      if (parts.length !== 2) throw new UsageError("expected 'LAT LNG'");
-      points.push(parsePoint(parts[0], parts[1]));
-    } catch (error) {
-      throw new UsageError(
-        `${fileName}: line ${i + 1}: ${(error as Error).message}: ${trimmed}`,
-      );
-    }
-  }
-  return points;
-}
-
-/**
- * Splits a byte stream (such as `Deno.stdin.readable`) into lines of text,
- * without their `\n` or `\r\n`.
- *
- * @example
- * ```ts
- * import { readLines } from "./commands.ts";
- * const stream = ReadableStream.from([new TextEncoder().encode("a\r\nb")]);
- * const lines = await Array.fromAsync(readLines(stream)); // ["a", "b"]
- * ```
- */
-export async function* readLines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<string, void, undefined> {
-  let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const lines = (pending + chunk).split("\n");
-    pending = lines.pop()!;
-    for (const line of lines) yield line.replace(/\r$/, "");
-  }
-  if (pending !== "") yield pending.replace(/\r$/, "");
-}
-
-/**
- * Turns `LAT LNG message` lines into RouteNotes, skipping blank lines;
- * a malformed line throws {@link UsageError} naming its number.
- *
- * @example
- * ```ts
- * import { parseNotes } from "./commands.ts";
- * const notes = await Array.fromAsync(parseNotes(["1 2 hello there"]));
- * // [{ location: { latitude: 10000000, longitude: 20000000 }, message: "hello there" }]
- * ```
- */
-export async function* parseNotes(
-  lines: Iterable<string> | AsyncIterable<string>,
-): AsyncGenerator<RouteNote, void, undefined> {
-  let number = 0;
-  for await (const line of lines) {
-    number++;
-    if (line.trim() === "") continue;
-    const match = /^\s*(\S+)\s+(\S+)(?:\s(.*))?$/.exec(line);
-    try {
-      if (!match) throw new UsageError("expected 'LAT LNG message'");
-      yield {
-        location: parsePoint(match[1], match[2]),
-        message: match[3] ?? "",
-      };
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      throw new UsageError(`input line ${number}: ${error.message}: ${line}`);
-    }
-  }
-}
 
 /** How a command prints and calls. */
 export interface CommandOptions {
@@ -274,13 +93,14 @@ export async function listCommand(
  * import { RouteGuideClient } from "../grpc/client.ts";
  * import { randomListedRoute } from "./commands.ts";
  * const client = new RouteGuideClient("localhost:50051");
- * const route = await randomListedRoute(client, 10);
+ * import { DEMO_RECTANGLE } from "./demo.ts";
+ * const route = await randomListedRoute(client, 10, DEMO_RECTANGLE);
  * ```
  */
 export async function randomListedRoute(
   client: RouteGuideClient,
   count: number,
-  area: Rectangle = DEMO_RECTANGLE,
+  area: Rectangle,
   call: CallOptions = {},
 ): Promise<Iterable<Point>> {
   const listed: Feature[] = await Array.fromAsync(
@@ -331,7 +151,8 @@ export async function recordCommand(
  * @example
  * ```ts ignore
  * import { RouteGuideClient } from "../grpc/client.ts";
- * import { chatCommand, parseNotes, readLines } from "./commands.ts";
+ * import { chatCommand } from "./commands.ts";
+ * import { parseNotes, readLines } from "./input.ts";
  * const client = new RouteGuideClient("localhost:50051");
  * await chatCommand(client, parseNotes(readLines(Deno.stdin.readable)), { print: console.log });
  * ```
@@ -351,6 +172,81 @@ export async function chatCommand(
     options.print(
       options.json ? JSON.stringify(note) : formatReceivedNote(note),
     );
+  }
+}
+
+/**
+ * Checks everything the user typed for `request` (coordinates, the points
+ * file) and returns the call to run, so that a bad argument fails before
+ * any connection. A {@link UsageError} is named with its command.
+ *
+ * @example
+ * ```ts ignore
+ * import { RouteGuideClient } from "../grpc/client.ts";
+ * import { parseClientArgs } from "./client_flags.ts";
+ * import { planCommand } from "./commands.ts";
+ * const request = parseClientArgs(["feature", "40.5", "-74.2"]);
+ * if (!("help" in request)) {
+ *   const run = await planCommand(request, { print: console.log });
+ *   await run(new RouteGuideClient(request.values.addr));
+ * }
+ * ```
+ */
+export async function planCommand(
+  request: ClientRequest,
+  options: CommandOptions,
+): Promise<(client: RouteGuideClient) => Promise<void>> {
+  const { command, args, values } = request;
+  try {
+    switch (command) {
+      case undefined:
+        return (c) => runDemo(c, options.print, { call: options.call });
+      case "feature": {
+        const point = parsePoint(args[0], args[1]);
+        return (c) => featureCommand(c, point, options);
+      }
+      case "list": {
+        const rectangle = {
+          lo: parsePoint(args[0], args[1]),
+          hi: parsePoint(args[2], args[3]),
+        };
+        return (c) => listCommand(c, rectangle, options);
+      }
+      case "record": {
+        const file = values.file;
+        if (file === undefined) {
+          return async (c) =>
+            recordCommand(
+              c,
+              await randomListedRoute(
+                c,
+                values.points,
+                values.area,
+                options.call,
+              ),
+              options,
+            );
+        }
+        let text;
+        try {
+          text = await Deno.readTextFile(file);
+        } catch (error) {
+          throw new UsageError(
+            `${file}: cannot read: ${(error as Error).message}`,
+          );
+        }
+        const points = parsePointsFile(text, file);
+        return (c) => recordCommand(c, points, options);
+      }
+      case "chat":
+        return (c) =>
+          chatCommand(c, parseNotes(readLines(Deno.stdin.readable)), options);
+    }
+  } catch (error) {
+    if (error instanceof UsageError && command !== undefined) {
+      throw new UsageError(`${command}: ${error.message}`);
+    }
+    throw error;
   }
 }
 

@@ -16,8 +16,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
-import { bearerTokenClientInterceptor, loadToken, TOKEN_ENV } from "./auth.ts";
-import type { ClientOptions } from "./client.ts";
+import { bearerTokenClientInterceptor } from "./auth.ts";
 
 /**
  * A TLS file is missing, unreadable, not PEM, or the flags do not fit; the
@@ -162,7 +161,7 @@ export interface ClientTls {
 }
 
 /**
- * How the client reaches the server, as file names (the CLI's flags).
+ * How a client reaches the server, as file names.
  *
  * @example
  * ```ts
@@ -197,8 +196,8 @@ function targetHost(target: string): string {
 const IP_TARGET_SERVERNAME = "localhost";
 
 /**
- * Client options ({@link ClientOptions}: TLS material and token) from the
- * CLI's `--tls`, `--ca`, `--cert`, `--key` and the token. Without any TLS
+ * A client's TLS material and token (as `RouteGuideClient` takes them in
+ * its options), read from the files `security` names. Without any TLS
  * setting the channel is plaintext.
  *
  * @example
@@ -210,7 +209,7 @@ const IP_TARGET_SERVERNAME = "localhost";
  */
 export async function loadClientOptions(
   security: ClientSecurity,
-): Promise<ClientOptions> {
+): Promise<{ tls?: ClientTls; token?: string }> {
   const { ca, cert, key, token } = security;
   if (
     !security.tls && ca === undefined && cert === undefined && key === undefined
@@ -236,7 +235,7 @@ export async function loadClientOptions(
  */
 export function channelSecurity(
   target: string,
-  options: ClientOptions,
+  options: { tls?: ClientTls; token?: string },
 ): {
   credentials: grpc.ChannelCredentials;
   channelOptions: grpc.ChannelOptions;
@@ -269,72 +268,4 @@ export function channelSecurity(
     ),
     channelOptions,
   };
-}
-
-/**
- * The client CLI's security flags, for `node:util` `parseArgs` options:
- * `--tls`, `--ca`, `--cert`, `--key`, `--token-file`.
- *
- * @example
- * ```ts
- * import { parseArgs } from "node:util";
- * import { CLIENT_SECURITY_FLAGS } from "./credentials.ts";
- * const { values } = parseArgs({ args: ["--tls"], options: { ...CLIENT_SECURITY_FLAGS } });
- * // values.tls === true
- * ```
- */
-export const CLIENT_SECURITY_FLAGS = {
-  tls: { type: "boolean" },
-  ca: { type: "string" },
-  cert: { type: "string" },
-  key: { type: "string" },
-  "token-file": { type: "string" },
-} as const;
-
-/**
- * `--help` lines for {@link CLIENT_SECURITY_FLAGS}.
- *
- * @example
- * ```ts
- * import { CLIENT_SECURITY_HELP } from "./credentials.ts";
- * console.log(`Security:\n${CLIENT_SECURITY_HELP}`);
- * ```
- */
-export const CLIENT_SECURITY_HELP =
-  `  --tls                 connect with TLS (implied by --ca, --cert, --key)
-  --ca FILE             PEM CA to verify the server with (default: system roots)
-  --cert FILE           PEM client certificate, for mTLS (with --key)
-  --key FILE            PEM client private key, for mTLS (with --cert)
-  --token-file FILE     send 'authorization: Bearer <token>' with the token in
-                        FILE (default: $${TOKEN_ENV}, if set)
-`;
-
-/**
- * Client options from parsed {@link CLIENT_SECURITY_FLAGS}: TLS files and
- * the token from `--token-file` or `$ROUTEGUIDE_TOKEN`. Throws a
- * CredentialsError or TokenError with a one-line message.
- *
- * @example
- * ```ts ignore
- * import { parseArgs } from "node:util";
- * const { values } = parseArgs({ options: { ...CLIENT_SECURITY_FLAGS } });
- * const client = new RouteGuideClient(addr, await clientOptionsFromFlags(values));
- * ```
- */
-export async function clientOptionsFromFlags(
-  flags: {
-    tls?: boolean;
-    ca?: string;
-    cert?: string;
-    key?: string;
-    "token-file"?: string;
-  },
-): Promise<ClientOptions> {
-  return await loadClientOptions({
-    tls: flags.tls,
-    ca: flags.ca,
-    cert: flags.cert,
-    key: flags.key,
-    token: await loadToken(flags["token-file"]),
-  });
 }
