@@ -13,9 +13,9 @@ import cluster, { type Worker } from "node:cluster";
  *
  * @example
  * ```ts
- * import { startWorkers, type WorkerPool } from "./workers.ts";
- * const pool: WorkerPool = await startWorkers(2);
- * await pool.close(5_000);
+ * import type { WorkerPool } from "./workers.ts";
+ * // What a primary does at SIGTERM: give the workers 5 s to finish.
+ * const stop = (pool: WorkerPool) => pool.close(5_000);
  * ```
  */
 export interface WorkerPool {
