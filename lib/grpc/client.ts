@@ -112,6 +112,31 @@ function cancelOnAbort(
 }
 
 /**
+ * A call the server answers once, as a promise: `start` makes the call
+ * with the callback it is given, and `then` (if any) goes on with it, with
+ * a way to fail the call (the promise rejects and the call is cancelled).
+ */
+function answerOf<C extends grpc.Call, T>(
+  signal: AbortSignal | undefined,
+  start: (done: (error: grpc.ServiceError | null, value?: T) => void) => C,
+  then?: (call: C, fail: (error: unknown) => void) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const call = start((error, value) => {
+      cleanup();
+      if (error) reject(RouteGuideError.from(error));
+      else resolve(value!);
+    });
+    const cleanup = cancelOnAbort(call, signal);
+    then?.(call, (error) => {
+      reject(error);
+      cleanup();
+      call.cancel();
+    });
+  });
+}
+
+/**
  * Writes every item to a client stream, honouring backpressure, then ends
  * it. Stops pulling items (and lets the source finish) as soon as the call
  * has its status: a call that failed never emits `drain` again.
@@ -217,19 +242,13 @@ export class RouteGuideClient {
 
   /** The feature at a point; an unnamed feature when there is none. */
   getFeature(point: Point, options: CallOptions = {}): Promise<Feature> {
-    return new Promise((resolve, reject) => {
-      const call = this.#stub.GetFeature(
+    return answerOf(options.signal, (done) =>
+      this.#stub.GetFeature(
         point,
         metadataOf(options),
         callOptionsOf(options),
-        (error, feature) => {
-          cleanup();
-          if (error) reject(RouteGuideError.from(error));
-          else resolve(feature!);
-        },
-      );
-      const cleanup = cancelOnAbort(call, options.signal);
-    });
+        done,
+      ));
   }
 
   /** Every feature inside a rectangle, as the server streams them. */
@@ -250,24 +269,17 @@ export class RouteGuideClient {
     points: Iterable<Point> | AsyncIterable<Point>,
     options: CallOptions = {},
   ): Promise<RouteSummary> {
-    return new Promise((resolve, reject) => {
-      const call = this.#stub.RecordRoute(
-        metadataOf(options),
-        callOptionsOf(options),
-        (error, summary) => {
-          cleanup();
-          if (error) reject(RouteGuideError.from(error));
-          else resolve(summary!);
-        },
-      );
-      const cleanup = cancelOnAbort(call, options.signal);
-      sendAll(call, points).catch((error) => {
-        // The source failed: report its error, then give up the call.
-        reject(error);
-        cleanup();
-        call.cancel();
-      });
-    });
+    return answerOf(
+      options.signal,
+      (done) =>
+        this.#stub.RecordRoute(
+          metadataOf(options),
+          callOptionsOf(options),
+          done,
+        ),
+      // The source failed: report its error, then give up the call.
+      (call, fail) => sendAll(call, points).catch(fail),
+    );
   }
 
   /**
