@@ -98,7 +98,7 @@ export interface RouteGuideHandlers {
 /**
  * One RecordRoute call, fed point by point.
  *
- * @example
+ * @example Recording a route of two points a degree apart
  * ```ts
  * import assert from "node:assert/strict";
  * import { createRouteGuide } from "./service.ts";
@@ -128,7 +128,7 @@ export interface RouteRecorder {
 /**
  * One RouteChat call, fed note by note.
  *
- * @example
+ * @example Two notes at one place: the second gets the first
  * ```ts
  * import assert from "node:assert/strict";
  * import { createRouteGuide } from "./service.ts";
@@ -160,7 +160,7 @@ export interface ChatSession {
  * The bounds on RouteChat in one object: what one call may send, how many
  * calls run at once, and what the in-memory note board keeps.
  *
- * @example
+ * @example Stricter bounds over the defaults
  * ```ts
  * import assert from "node:assert/strict";
  * import { DEFAULT_ROUTE_CHAT_LIMITS, type RouteChatLimits } from "./service.ts";

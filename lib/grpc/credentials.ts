@@ -82,15 +82,38 @@ export interface ServerTlsFiles {
  * A TLS server's PEM material: TLS, or mTLS when `clientCa` is set (clients
  * without a certificate signed by that CA are refused).
  *
- * @example
- * ```ts ignore
- * import { startServer } from "../../mod.ts";
- * await startServer({
+ * @example Serving TLS with a certificate from a CA of your own
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RouteGuideClient, startServer } from "../../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const openssl = async (...args: string[]) =>
+ *   assert.ok((await new Deno.Command("openssl", { args, cwd: dir, stderr: "null" }).output()).success);
+ * const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+ * await openssl("req", "-x509", ...ec, "-days", "1", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=ca");
+ * await openssl("req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost");
+ * // X.509 v3 with the names clients dial: Deno's TLS refuses v1 certificates.
+ * await Deno.writeTextFile(`${dir}/v3.ext`, "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+ * await openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+ *   "-CAcreateserial", "-days", "1", "-out", "server.crt", "-extfile", "v3.ext");
+ * const server = await startServer({
+ *   host: "127.0.0.1",
+ *   port: 0,
  *   tls: {
- *     cert: await Deno.readFile("server.crt"),
- *     key: await Deno.readFile("server.key"),
+ *     cert: await Deno.readFile(`${dir}/server.crt`),
+ *     key: await Deno.readFile(`${dir}/server.key`),
  *   },
  * });
+ * const client = new RouteGuideClient(server.address, {
+ *   tls: { ca: await Deno.readFile(`${dir}/ca.crt`) },
+ * });
+ * try {
+ *   assert.equal((await client.getFeature({ latitude: 1, longitude: 1 })).name, "");
+ * } finally {
+ *   client.close();
+ *   await server.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface ServerTls {
@@ -143,12 +166,21 @@ export function serverCredentials(tls?: ServerTls): grpc.ServerCredentials {
  * A TLS client's PEM material; an empty object means TLS verified against
  * the system's roots.
  *
- * @example
- * ```ts ignore
- * import { RouteGuideClient } from "../../mod.ts";
- * const client = new RouteGuideClient("routeguide.example:50051", {
- *   tls: { ca: await Deno.readFile("ca.crt") },
- * });
+ * @example TLS to a server that does not speak it fails as UNAVAILABLE
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RouteGuideClient, RouteGuideError, startServer, Status } from "../../mod.ts";
+ * const plaintext = await startServer({ host: "127.0.0.1", port: 0 });
+ * const client = new RouteGuideClient(plaintext.address, { tls: {} });
+ * try {
+ *   await assert.rejects(
+ *     client.getFeature({ latitude: 1, longitude: 1 }, { timeoutMs: 5_000 }),
+ *     (error) => error instanceof RouteGuideError && error.code === Status.UNAVAILABLE,
+ *   );
+ * } finally {
+ *   client.close();
+ *   await plaintext.close();
+ * }
  * ```
  */
 export interface ClientTls {

@@ -25,7 +25,7 @@ export type LogFormat = "text" | "json";
 /**
  * Structured fields of a log line; undefined ones are left out.
  *
- * @example
+ * @example Fields of a JSON line; undefined ones are left out
  * ```ts
  * import assert from "node:assert/strict";
  * import { createLogger, type LogFields } from "./log.ts";
