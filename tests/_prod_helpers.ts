@@ -9,6 +9,12 @@ import { service as healthService } from "grpc-health-check";
 import type { Feature, Logger } from "../mod.ts";
 import { createLogger } from "../lib/grpc/log.ts";
 import { REPO_ROOT } from "./helpers.ts";
+import {
+  CLIENT_EXTENSIONS,
+  makeCa,
+  makeDevCertificates,
+  makeLeaf,
+} from "../tools/certs.ts";
 
 export { WORLD } from "./helpers.ts";
 
@@ -101,102 +107,12 @@ export interface Certificates {
   otherClientKey: string;
 }
 
-async function openssl(dir: string, ...args: string[]): Promise<void> {
-  const { success, stderr } = await new Deno.Command("openssl", {
-    args,
-    cwd: dir,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!success) {
-    throw new Error(
-      `openssl ${args[0]} failed: ${new TextDecoder().decode(stderr)}`,
-    );
-  }
-}
-
-async function makeCa(dir: string, name: string): Promise<void> {
-  await openssl(
-    dir,
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-days",
-    "1",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.crt`,
-    "-subj",
-    `/CN=${name}`,
-  );
-}
-
-// X.509 v3 (an extfile) matters: Deno's TLS (rustls) refuses v1 certificates.
-async function makeLeaf(
-  dir: string,
-  name: string,
-  ca: string,
-  extensions: string,
-): Promise<void> {
-  await Deno.writeTextFile(`${dir}/${name}.ext`, extensions);
-  await openssl(
-    dir,
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    `/CN=${name}`,
-  );
-  await openssl(
-    dir,
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${ca}.crt`,
-    "-CAkey",
-    `${ca}.key`,
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-out",
-    `${name}.crt`,
-    "-extfile",
-    `${name}.ext`,
-  );
-}
-
-/** A CA, a server certificate for localhost and 127.0.0.1, client certificates. */
+/** `deno task certs`'s CA, server and client certificates, and a stranger's. */
 export async function makeCertificates(): Promise<Certificates> {
   const dir = await Deno.makeTempDir({ prefix: "routeguide-certs-" });
-  await makeCa(dir, "ca");
-  await makeCa(dir, "other-ca");
-  await makeLeaf(
-    dir,
-    "server",
-    "ca",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-  );
-  await makeLeaf(dir, "client", "ca", "extendedKeyUsage=clientAuth\n");
-  await makeLeaf(
-    dir,
-    "other-client",
-    "other-ca",
-    "extendedKeyUsage=clientAuth\n",
-  );
+  await makeDevCertificates(dir, 1);
+  await makeCa(dir, "other-ca", 1);
+  await makeLeaf(dir, "other-client", "other-ca", CLIENT_EXTENSIONS, 1);
   return {
     dir,
     caCert: `${dir}/ca.crt`,

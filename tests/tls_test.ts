@@ -143,10 +143,10 @@ Deno.test("TLS files that are missing or not PEM give one clear error", async ()
     await assert.rejects(
       loadServerTls({
         cert: certs.serverCert,
-        key: `${certs.dir}/server.ext`,
+        key: `${certs.dir}/ca.srl`,
       }),
       new CredentialsError(
-        `--tls-key ${certs.dir}/server.ext is not a PEM file`,
+        `--tls-key ${certs.dir}/ca.srl is not a PEM file`,
       ),
     );
     await assert.rejects(
