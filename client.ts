@@ -8,7 +8,7 @@
  */
 import { RouteGuideClient } from "./lib/grpc/client.ts";
 import { TokenError } from "./lib/grpc/auth.ts";
-import { CredentialsError } from "./lib/grpc/credentials.ts";
+import { type ClientTls, CredentialsError } from "./lib/grpc/credentials.ts";
 import {
   CLIENT_FLAGS,
   clientSecurity,
@@ -20,6 +20,7 @@ import { UsageError } from "./lib/cli/flags.ts";
 let address = CLIENT_FLAGS.addr.default;
 let timeoutSeconds = CLIENT_FLAGS.timeout.default;
 let client: RouteGuideClient | undefined;
+let tls: ClientTls | undefined; // tells TLS mistakes apart in errors
 try {
   const request = parseClientArgs(Deno.args);
   if ("help" in request) {
@@ -35,6 +36,7 @@ try {
     call: timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {},
   });
   const clientOptions = await clientSecurity(request.values);
+  tls = clientOptions.tls;
   try {
     client = new RouteGuideClient(address, clientOptions);
   } catch (error) {
@@ -45,7 +47,7 @@ try {
   Deno.exit(0);
 } catch (error) {
   client?.close();
-  const failure = describeFailure(error, address, timeoutSeconds);
+  const failure = describeFailure(error, address, timeoutSeconds, tls);
   // Bad TLS or token files are named in the message; --help adds nothing.
   const fileError = error instanceof CredentialsError ||
     error instanceof TokenError;

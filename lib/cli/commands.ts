@@ -7,7 +7,7 @@
  */
 import type { CallOptions, RouteGuideClient } from "../grpc/client.ts";
 import { TokenError } from "../grpc/auth.ts";
-import { CredentialsError } from "../grpc/credentials.ts";
+import { type ClientTls, CredentialsError } from "../grpc/credentials.ts";
 import type { ClientRequest } from "./client_flags.ts";
 import {
   formatFeature,
@@ -261,7 +261,8 @@ export interface Failure {
 /**
  * Describes any error thrown by a command as one line and an exit status:
  * bad arguments and files (2), an unreachable server, an expired deadline
- * or an error status from the server (1).
+ * or an error status from the server (1). `tls` is the client's TLS
+ * setting (none: plaintext), which tells a TLS mistake from a network one.
  *
  * @example
  * ```ts
@@ -285,11 +286,14 @@ export function describeFailure(
   const failure = RouteGuideError.from(error);
   const details = oneLine(failure.message)
     // grpc-js appends an empty note when name resolution went fine.
+  tls?: ClientTls,
     .replace(/\s*Resolution note:\s*$/, "");
   let message: string;
   switch (failure.code) {
     case Status.UNAVAILABLE:
-      message = `cannot reach ${address}: ${details}`;
+      message = `cannot reach ${address}${
+        tlsTrouble(details, tls) ?? `: ${details}`
+      }`;
       break;
     case Status.DEADLINE_EXCEEDED:
       message =
@@ -303,4 +307,34 @@ export function describeFailure(
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").trim();
+}
+
+/**
+ * Why a connection failed, and what to do, when the cause is TLS set up
+ * differently on the two sides; undefined for other causes. grpc-js only
+ * passes on the socket's last error, so the cause is told from it and from
+ * what this client sent.
+ */
+function tlsTrouble(details: string, tls?: ClientTls): string | undefined {
+  const reason = /Last error: (?:Error: )?(.*?)(?: \(\d{4}-[^)]*\))?\.?$/
+    .exec(details)?.[1];
+  if (reason === undefined) return undefined;
+  // A TLS server drops an HTTP/2 preface sent in plaintext at once.
+  const dropped = /^(Failed to connect|read ECONNRESET|write EPIPE)$/
+    .test(reason);
+  if (tls === undefined) {
+    return dropped
+      ? `: the server closed the connection at once (${reason}); if it serves TLS, add --ca FILE (or --tls)`
+      : undefined;
+  }
+  if (/wrong version number|InvalidContentType/.test(reason)) {
+    return ` over TLS: the server answered in plaintext (wrong version number); drop --tls, --ca, --cert and --key, or serve TLS (--tls-cert, --tls-key)`;
+  }
+  if (/certificate|Hostname|altnames/i.test(reason)) {
+    return ` over TLS: the server's certificate did not verify (${reason}); give --ca the CA that signed it, and dial a name it lists`;
+  }
+  if (!dropped) return undefined;
+  return tls.cert === undefined
+    ? ` over TLS: the server ended the handshake (${reason}); it may require a client certificate (mTLS): add --cert FILE --key FILE`
+    : ` over TLS: the server ended the handshake (${reason}); it may not trust this client certificate: use one signed by the server's --tls-client-ca`;
 }

@@ -14,12 +14,14 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
 import { bearerTokenClientInterceptor } from "./auth.ts";
 
 /**
- * A TLS file is missing, unreadable, not PEM, or the flags do not fit; the
+ * A TLS file is missing, unreadable, not PEM, a key is not its
+ * certificate's, or the flags do not fit; the
  * message is one line naming the flag and the file.
  *
  * @example
@@ -58,6 +60,38 @@ async function readPem(flag: string, path: string): Promise<Buffer> {
     throw new CredentialsError(`${flag} ${path} is not a PEM file`);
   }
   return pem;
+}
+
+/**
+ * Reads a certificate and its private key; refuses a key that is not the
+ * certificate's, which would otherwise fail every handshake later.
+ */
+async function readPair(
+  certFlag: string,
+  certPath: string,
+  keyFlag: string,
+  keyPath: string,
+): Promise<{ cert: Buffer; key: Buffer }> {
+  const cert = await readPem(certFlag, certPath);
+  const key = await readPem(keyFlag, keyPath);
+  let x509;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    throw new CredentialsError(`${certFlag} ${certPath} holds no certificate`);
+  }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new CredentialsError(`${keyFlag} ${keyPath} holds no private key`);
+  }
+  if (!x509.checkPrivateKey(privateKey)) {
+    throw new CredentialsError(
+      `${keyFlag} ${keyPath} is not the key of ${certFlag} ${certPath}; give the key the certificate was made with`,
+    );
+  }
+  return { cert, key };
 }
 
 /**
@@ -137,8 +171,7 @@ export interface ServerTls {
  */
 export async function loadServerTls(files: ServerTlsFiles): Promise<ServerTls> {
   return {
-    cert: await readPem("--tls-cert", files.cert),
-    key: await readPem("--tls-key", files.key),
+    ...await readPair("--tls-cert", files.cert, "--tls-key", files.key),
     clientCa: files.clientCa === undefined
       ? undefined
       : await readPem("--tls-client-ca", files.clientCa),
@@ -255,8 +288,8 @@ export async function loadClientOptions(
     token,
     tls: {
       ca: ca === undefined ? undefined : await readPem("--ca", ca),
-      cert: cert === undefined ? undefined : await readPem("--cert", cert),
-      key: key === undefined ? undefined : await readPem("--key", key),
+      ...cert !== undefined && key !== undefined &&
+        await readPair("--cert", cert, "--key", key),
     },
   };
 }

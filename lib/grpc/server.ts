@@ -142,6 +142,22 @@ function formatHostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** What grpc-js's private map of listening http2 servers is used for here. */
+interface Listener {
+  maxConnections: number;
+  on(
+    event: "tlsClientError",
+    listener: (error: Error, socket: PeerSocket) => void,
+  ): void;
+}
+
+/** A socket's peer; Deno's TLS socket keeps it on its TCP `_parent`. */
+interface PeerSocket {
+  remoteAddress?: string;
+  remotePort?: number;
+  _parent?: PeerSocket;
+}
+
 /**
  * Starts a RouteGuide server and resolves once it listens.
  *
@@ -225,10 +241,23 @@ export async function startServer(
   // Each connection costs memory however idle; grpc-js has no option for
   // how many it takes, so its listening sockets are told directly.
   const listeners = (grpcServer as unknown as {
-    http2Servers: Map<{ maxConnections: number }, unknown>;
+    http2Servers: Map<Listener, unknown>;
   }).http2Servers;
   for (const listener of listeners.keys()) {
     listener.maxConnections = limits.maxConnections;
+    // grpc-js ignores failed TLS handshakes; they are the client's
+    // configuration mistakes, which the operator should see.
+    const logger = options.logger;
+    if (options.tls && logger) {
+      listener.on("tlsClientError", (error, socket) => {
+        // Deno leaves the address on the TCP socket under the TLS one.
+        const tcp = socket.remoteAddress ? socket : socket._parent;
+        logger.warn("TLS handshake failed", {
+          peer: `${tcp?.remoteAddress}:${tcp?.remotePort}`,
+          reason: error.message,
+        });
+      });
+    }
   }
   let closing: Promise<void> | undefined;
   return {
