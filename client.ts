@@ -50,7 +50,8 @@ try {
   const failure = describeFailure(error, address, timeoutSeconds, tls);
   // Bad TLS or token files are named in the message; --help adds nothing.
   const fileError = error instanceof CredentialsError ||
-    error instanceof TokenError;
+    error instanceof TokenError ||
+    (error instanceof UsageError && !error.seeHelp);
   const hint = failure.exitCode === 2 && !fileError ? " (see --help)" : "";
   console.error(`routeguide client: ${failure.message}${hint}`);
   Deno.exit(failure.exitCode);

@@ -541,10 +541,6 @@ Deno.test("bad arguments fail in one line before any call", async () => {
         "record: area '1,2,3' is not LAT1,LNG1,LAT2,LNG2",
       ],
       [
-        ["record", "--file", `${dir}/missing.txt`],
-        `record: ${dir}/missing.txt: cannot read`,
-      ],
-      [
         ["record", "--file", `${dir}/bad.txt`],
         `record: ${dir}/bad.txt: line 2: expected 'LAT LNG'`,
       ],
@@ -561,9 +557,14 @@ Deno.test("bad arguments fail in one line before any call", async () => {
         "--points is an option of 'record' only",
       ],
       [["--json"], "--json applies to commands; the demo prints text"],
+      [["--addr=", "feature", "1", "2"], "--addr must be HOST:PORT, got ''"],
       [
-        ["--addr=", "feature", "1", "2"],
-        "--addr '': Could not parse target name",
+        ["--addr", "localhost:99999", "feature", "1", "2"],
+        "--addr must be HOST:PORT with a port from 1 to 65535, got 'localhost:99999'",
+      ],
+      [
+        ["--addr", "127.0.0.1:1,127.0.0.1:x", "feature", "1", "2"],
+        "--addr must be HOST:PORT with a port from 1 to 65535, got '127.0.0.1:1,127.0.0.1:x'",
       ],
     ];
     const runs = await Promise.all(

@@ -119,8 +119,8 @@ Deno.test("server with a bad --db file names the file and the first bad entry, e
       }),
     );
     const cases: [string, RegExp][] = [
-      [missing, new RegExp(`${missing}: cannot read`)],
-      [dir, new RegExp(`${dir}: cannot read`)],
+      [missing, new RegExp(`: cannot read --db ${missing}: no such file$`)],
+      [dir, new RegExp(`: cannot read --db ${dir}: is a directory$`)],
       [badJson, new RegExp(`${badJson}: not valid JSON`)],
       [badEntry, new RegExp(`${badEntry}: entry 2: .*too far north`)],
       [badGeo, new RegExp(`${badGeo}: entry 0: geometry is not a Point`)],

@@ -7,6 +7,7 @@
  */
 import { loadToken, TOKEN_ENV } from "../grpc/auth.ts";
 import type { ClientOptions } from "../grpc/client.ts";
+import { SCHEME } from "../grpc/channel_target.ts";
 import { loadClientOptions } from "../grpc/credentials.ts";
 import type { Rectangle } from "../domain/types.ts";
 import { DEMO_RECTANGLE } from "./demo.ts";
@@ -19,7 +20,7 @@ import {
   readArgs,
   UsageError,
 } from "./flags.ts";
-import { integer, SECONDS, SWITCH, text } from "./flag_kinds.ts";
+import { FILE, integer, SECONDS, SWITCH } from "./flag_kinds.ts";
 import { parseArea } from "./input.ts";
 
 /** A rectangle as `LAT1,LNG1,LAT2,LNG2` in decimal degrees. */
@@ -29,6 +30,50 @@ const AREA: FlagKind<Rectangle> = {
   show: ({ lo, hi }) =>
     [lo!.latitude, lo!.longitude, hi!.latitude, hi!.longitude]
       .map((e7) => e7 / 1e7).join(","),
+};
+
+/** The port the server listens on unless told otherwise. */
+const DEFAULT_PORT = 50051;
+
+/**
+ * One `HOST:PORT` of `--addr`, completed: no host means localhost and no
+ * port means the server's default (never gRPC's 443, which no RouteGuide
+ * server listens on); a bare IPv6 address gets its brackets.
+ */
+function completeAddress(entry: string, flag: string, given: string): string {
+  const bare = !entry.startsWith("[") && entry.split(":").length > 2;
+  const [, host, port] = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(
+    bare ? `[${entry}]` : entry,
+  ) ?? [];
+  const n = port === undefined
+    ? DEFAULT_PORT
+    : /^\d+$/.test(port)
+    ? Number(port)
+    : NaN;
+  if (host === undefined || !(n >= 1 && n <= 65535)) {
+    throw new UsageError(
+      `${flag} must be HOST:PORT with a port from 1 to 65535, got '${given}'`,
+    );
+  }
+  return `${host || "localhost"}:${n}`;
+}
+
+/**
+ * `HOST:PORT`, or a comma-separated list of them, each completed; a
+ * grpc-js target (`dns:...`, `unix:...`) as given.
+ */
+const ADDRESS: FlagKind<string> = {
+  arg: "HOST:PORT",
+  parse(value, flag) {
+    if (SCHEME.test(value)) return value;
+    const entries = value.split(",").map((entry) => entry.trim())
+      .filter((entry) => entry !== "");
+    if (entries.length === 0) {
+      throw new UsageError(`${flag} must be HOST:PORT, got '${value}'`);
+    }
+    return entries.map((entry) => completeAddress(entry, flag, value))
+      .join(",");
+  },
 };
 
 /**
@@ -43,11 +88,11 @@ const AREA: FlagKind<Rectangle> = {
  */
 export const CLIENT_FLAGS = defineFlags({
   addr: {
-    kind: text("HOST:PORT"),
-    default: "localhost:50051",
+    kind: ADDRESS,
+    default: `localhost:${DEFAULT_PORT}`,
     section: "Options",
     help:
-      "server address; a comma-separated list of IP:PORT balances calls over them (round_robin)",
+      `server address; HOST alone means port ${DEFAULT_PORT}, :PORT alone localhost; a comma-separated list of IP:PORT balances calls over them (round_robin)`,
   },
   timeout: {
     kind: SECONDS,
@@ -73,20 +118,20 @@ export const CLIENT_FLAGS = defineFlags({
     help: "connect with TLS (implied by --ca, --cert, --key)",
   },
   ca: {
-    kind: text("FILE"),
+    kind: FILE,
     absent: "system roots",
     help: "PEM CA to verify the server with",
   },
   cert: {
-    kind: text("FILE"),
+    kind: FILE,
     help: "PEM client certificate, for mTLS (with --key)",
   },
   key: {
-    kind: text("FILE"),
+    kind: FILE,
     help: "PEM client private key, for mTLS (with --cert)",
   },
   "token-file": {
-    kind: text("FILE"),
+    kind: FILE,
     absent: `$${TOKEN_ENV}, if set`,
     help: "send 'authorization: Bearer <token>' with the token in FILE",
   },
@@ -106,7 +151,7 @@ export const CLIENT_FLAGS = defineFlags({
     help: "opposite corners of the area, in decimal degrees",
   },
   file: {
-    kind: text("FILE"),
+    kind: FILE,
     command: "record",
     help:
       "the points of FILE, in order, instead: a route_guide_db.json-style JSON array (E7 integers), a GeoJSON FeatureCollection of Points, or text with one 'LAT LNG' pair of decimal degrees per line (blank lines and '#' comments skipped)",
@@ -237,12 +282,12 @@ export function parseClientArgs(
       }`.trimEnd(),
     );
   }
-  const values = flagValues(CLIENT_FLAGS, given, command);
   if (given.file !== undefined && (given.points ?? given.area) !== undefined) {
     throw new UsageError(
       "record: --file cannot be combined with --points or --area",
     );
   }
+  const values = flagValues(CLIENT_FLAGS, given, command);
   if (values.json && command === undefined) {
     throw new UsageError("--json applies to commands; the demo prints text");
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isAbsolute, resolve } from "node:path";
 import { type FlagKind, UsageError } from "./flags.ts";
 
 function invalid(flag: string, expected: string, text: string): UsageError {
@@ -39,6 +40,60 @@ export const SWITCH: FlagKind<boolean> = {
 export function text(arg: string): FlagKind<string> {
   return { arg, parse: (value) => value };
 }
+
+/**
+ * The directory the user ran the command from: `deno task` runs tasks in
+ * the repository root but keeps the user's directory in `$INIT_CWD`.
+ */
+function userDirectory(): string {
+  return Deno.env.get("INIT_CWD") ?? Deno.cwd();
+}
+
+/** Why a file cannot be read, in a few words. */
+function unreadable(error: unknown): string {
+  return error instanceof Deno.errors.NotFound
+    ? "no such file"
+    : error instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : (error as Error).message;
+}
+
+/**
+ * A file to read, named relative to the directory the user ran the command
+ * from (`$INIT_CWD` under `deno task`, else the working directory). A file
+ * that is missing, a directory or unreadable is refused at once, in one
+ * wording for every such flag: `cannot read --db ./x.json: no such file`.
+ * The value is the path as given when it already names that file from the
+ * working directory (messages then show what the user typed), else the
+ * absolute path.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FILE } from "./flag_kinds.ts";
+ * const path = Deno.makeTempFileSync();
+ * assert.equal(FILE.parse(path, "--db"), path);
+ * Deno.removeSync(path);
+ * assert.throws(() => FILE.parse("./nope.json", "--db"), /^UsageError: cannot read --db \.\/nope\.json: no such file$/);
+ * ```
+ */
+export const FILE: FlagKind<string> = {
+  arg: "FILE",
+  parse(text, flag) {
+    const path = resolve(userDirectory(), text);
+    let reason: string | undefined;
+    try {
+      if (Deno.statSync(path).isDirectory) reason = "is a directory";
+      else Deno.openSync(path).close();
+    } catch (error) {
+      reason = unreadable(error);
+    }
+    if (reason !== undefined) {
+      throw new UsageError(`cannot read ${flag} ${text}: ${reason}`, false);
+    }
+    return isAbsolute(text) || path === resolve(text) ? text : path;
+  },
+};
 
 /**
  * An integer of at least `min` (default 1) and at most `max`.

@@ -22,8 +22,12 @@ import { parseArgs } from "node:util";
  * ```
  */
 export class UsageError extends Error {
-  /** Creates the error; the message is shown to the user as it is. */
-  constructor(message: string) {
+  /**
+   * Creates the error; the message is shown to the user as it is.
+   * `seeHelp` is false when `--help` would not help (a file that cannot be
+   * read), so the client does not point to it.
+   */
+  constructor(message: string, readonly seeHelp = true) {
     super(message);
     this.name = "UsageError";
   }
@@ -219,7 +223,7 @@ export function flagValues<S extends FlagTable>(
       if (!(error instanceof UsageError) || flag.command === undefined) {
         throw error;
       }
-      throw new UsageError(`${flag.command}: ${error.message}`);
+      throw new UsageError(`${flag.command}: ${error.message}`, error.seeHelp);
     }
   }
   return values as FlagValues<S>;

