@@ -276,6 +276,7 @@ export function describeFailure(
   error: unknown,
   address: string,
   timeoutSeconds: number,
+  tls?: ClientTls,
 ): Failure {
   if (
     error instanceof UsageError || error instanceof FeatureFileError ||
@@ -286,7 +287,6 @@ export function describeFailure(
   const failure = RouteGuideError.from(error);
   const details = oneLine(failure.message)
     // grpc-js appends an empty note when name resolution went fine.
-  tls?: ClientTls,
     .replace(/\s*Resolution note:\s*$/, "");
   let message: string;
   switch (failure.code) {
