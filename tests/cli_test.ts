@@ -115,10 +115,11 @@ function pointLine(prefix: string, p: Point): string {
   return `${prefix} (lat=${p.latitude}, lng=${p.longitude})`;
 }
 
+/** A feature as listed (GetFeature's "Found no feature" is spelled out). */
 function featureLine(f: Feature): string {
   return f.name
     ? pointLine(`Feature called '${f.name}' at`, f.location!)
-    : pointLine("Found no feature at", f.location!);
+    : pointLine("Feature with no name at", f.location!);
 }
 
 /** Parses `(lat=.., lng=..)` out of a line. */
@@ -415,7 +416,7 @@ Deno.test("chat with a bad stdin line or a note the server rejects fails in one 
     assertFailure(
       badLine,
       2,
-      "routeguide client: input line 2: latitude 'north' is not a number",
+      "routeguide client: chat: input line 2: latitude 'north' is not a number",
     );
     assertFailure(
       tooLong,

@@ -11,6 +11,7 @@ import { type ClientTls, CredentialsError } from "../grpc/credentials.ts";
 import type { ClientRequest } from "./client_flags.ts";
 import {
   formatFeature,
+  formatListedFeature,
   formatReceivedNote,
   formatSentNote,
   formatSummary,
@@ -78,7 +79,7 @@ export async function listCommand(
 ): Promise<void> {
   for await (const feature of client.listFeatures(rectangle, options.call)) {
     options.print(
-      options.json ? JSON.stringify(feature) : formatFeature(feature),
+      options.json ? JSON.stringify(feature) : formatListedFeature(feature),
     );
   }
 }
@@ -147,6 +148,7 @@ export async function recordCommand(
  * RouteChat: sends each note as it comes (printing `Sending RouteNote ...`
  * in text mode), prints every note the server returns, and half-closes
  * once `notes` ends. An error from `notes` cancels the call and is thrown.
+ * Pass an array to have every note checked before the call starts.
  *
  * @example
  * ```ts ignore
@@ -159,7 +161,7 @@ export async function recordCommand(
  */
 export async function chatCommand(
   client: RouteGuideClient,
-  notes: AsyncIterable<RouteNote>,
+  notes: AsyncIterable<RouteNote> | Iterable<RouteNote>,
   options: CommandOptions,
 ): Promise<void> {
   async function* send(): AsyncGenerator<RouteNote, void, undefined> {
@@ -238,9 +240,17 @@ export async function planCommand(
         const points = parsePointsFile(text, file);
         return (c) => recordCommand(c, points, options);
       }
-      case "chat":
-        return (c) =>
-          chatCommand(c, parseNotes(readLines(Deno.stdin.readable)), options);
+      case "chat": {
+        const notes = parseNotes(readLines(Deno.stdin.readable));
+        if (Deno.stdin.isTerminal()) {
+          // Typed notes go out line by line, as the user writes them.
+          return (c) => chatCommand(c, notes, options);
+        }
+        // Piped input is read and checked whole first: a bad line fails
+        // before any note is sent (or printed as sent), like other input.
+        const all = await Array.fromAsync(notes);
+        return (c) => chatCommand(c, all, options);
+      }
     }
   } catch (error) {
     if (error instanceof UsageError && command !== undefined) {

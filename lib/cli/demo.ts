@@ -7,6 +7,7 @@
  */
 import type { CallOptions, RouteGuideClient } from "../grpc/client.ts";
 import { formatPoint } from "../domain/geo.ts";
+import { RouteGuideError, Status } from "../domain/errors.ts";
 import type {
   Feature,
   Point,
@@ -93,6 +94,24 @@ export function formatFeature(feature: Feature): string {
 }
 
 /**
+ * A feature from a ListFeatures answer: as {@link formatFeature} when it has
+ * a name, `Feature with no name at ...` when not (other servers list
+ * unnamed features; "found no feature" would misread them).
+ *
+ * @example
+ * ```ts
+ * import { formatListedFeature } from "./demo.ts";
+ * formatListedFeature({ name: "", location: { latitude: 1, longitude: 2 } });
+ * // "Feature with no name at (lat=1, lng=2)"
+ * ```
+ */
+export function formatListedFeature(feature: Feature): string {
+  return feature.name
+    ? formatFeature(feature)
+    : `Feature with no name at ${formatPoint(feature.location!)}`;
+}
+
+/**
  * The tutorial's line for a RecordRoute point being sent.
  *
  * @example
@@ -106,7 +125,10 @@ export function formatVisiting(point: Point): string {
 }
 
 /**
- * The tutorial's four lines for a RecordRoute summary.
+ * The tutorial's four lines for a RecordRoute summary. A negative distance
+ * (an int32 sum that overflowed on another server) is called out of range
+ * rather than printed as meters: how often it wrapped is unknown, so no
+ * unsigned reading of it can be trusted.
  *
  * @example
  * ```ts
@@ -120,7 +142,9 @@ export function formatSummary(summary: RouteSummary): string[] {
   return [
     `Finished trip with ${summary.pointCount} points`,
     `Passed ${summary.featureCount} features`,
-    `Traveled ${summary.distance} meters`,
+    summary.distance < 0
+      ? `Traveled a distance out of range (the server sent ${summary.distance} meters)`
+      : `Traveled ${summary.distance} meters`,
     `It took ${summary.elapsedTime} seconds`,
   ];
 }
@@ -180,7 +204,9 @@ export function* randomRoute(
 
 /**
  * Runs the tutorial's four sections against `client`, passing each output
- * line to `print`.
+ * line to `print`. A method the server does not implement (UNIMPLEMENTED)
+ * is named in one line under its section and the demo goes on; any other
+ * failure is thrown.
  *
  * @example
  * ```ts ignore
@@ -195,44 +221,68 @@ export async function runDemo(
   options: DemoOptions = {},
 ): Promise<void> {
   const call = options.call ?? {};
-  const listed: Feature[] = [];
-  for await (const feature of client.listFeatures(DEMO_RECTANGLE, call)) {
-    listed.push(feature);
-  }
-
-  print("-------------- GetFeature --------------");
-  // A point the server is known to hold, so that the demo shows a hit
-  // against any RouteGuide server's data; then one with nothing.
-  const named = listed.find((f) => f.name !== "");
-  print(formatFeature(
-    await client.getFeature(named?.location ?? CLASSIC_FEATURE_POINT, call),
-  ));
-  print(formatFeature(
-    await client.getFeature({ latitude: 0, longitude: 0 }, call),
-  ));
-
-  print("-------------- ListFeatures --------------");
-  print("Looking for features between 40, -75 and 42, -73");
-  for (const feature of listed) print(formatFeature(feature));
-
-  print("-------------- RecordRoute --------------");
-  const route = [
-    ...randomRoute(listed, options.routePoints ?? 10, options.random),
-  ];
-  for (const point of route) print(formatVisiting(point));
-  const summary = await client.recordRoute(route, call);
-  for (const line of formatSummary(summary)) print(line);
-
-  print("-------------- RouteChat --------------");
-  const pause = options.notePauseMs ?? 100;
-  async function* notes(): AsyncGenerator<RouteNote> {
-    for (const [i, note] of DEMO_NOTES.entries()) {
-      if (i > 0) await new Promise((r) => setTimeout(r, pause));
-      print(formatSentNote(note));
-      yield note;
+  // Runs one section; UNIMPLEMENTED (codelab servers lack GetFeature)
+  // becomes a line so that the other methods still run.
+  async function section(method: string, body: () => Promise<void>) {
+    print(`-------------- ${method} --------------`);
+    try {
+      await body();
+    } catch (error) {
+      if (RouteGuideError.from(error).code !== Status.UNIMPLEMENTED) {
+        throw error;
+      }
+      print(`${method} is not implemented by this server`);
     }
   }
-  for await (const note of client.routeChat(notes(), call)) {
-    print(formatReceivedNote(note));
+  // Listed first: GetFeature asks for a point the server is known to hold.
+  let listed: Feature[] = [];
+  let listFailure: unknown;
+  try {
+    listed = await Array.fromAsync(client.listFeatures(DEMO_RECTANGLE, call));
+  } catch (error) {
+    if (RouteGuideError.from(error).code !== Status.UNIMPLEMENTED) throw error;
+    listFailure = error;
   }
+
+  await section("GetFeature", async () => {
+    // A point the server is known to hold, so that the demo shows a hit
+    // against any RouteGuide server's data; then one with nothing.
+    const named = listed.find((f) => f.name !== "");
+    print(formatFeature(
+      await client.getFeature(named?.location ?? CLASSIC_FEATURE_POINT, call),
+    ));
+    print(formatFeature(
+      await client.getFeature({ latitude: 0, longitude: 0 }, call),
+    ));
+  });
+
+  await section("ListFeatures", () => {
+    if (listFailure !== undefined) throw listFailure;
+    print("Looking for features between 40, -75 and 42, -73");
+    for (const feature of listed) print(formatListedFeature(feature));
+    return Promise.resolve();
+  });
+
+  await section("RecordRoute", async () => {
+    const route = [
+      ...randomRoute(listed, options.routePoints ?? 10, options.random),
+    ];
+    for (const point of route) print(formatVisiting(point));
+    const summary = await client.recordRoute(route, call);
+    for (const line of formatSummary(summary)) print(line);
+  });
+
+  await section("RouteChat", async () => {
+    const pause = options.notePauseMs ?? 100;
+    async function* notes(): AsyncGenerator<RouteNote> {
+      for (const [i, note] of DEMO_NOTES.entries()) {
+        if (i > 0) await new Promise((r) => setTimeout(r, pause));
+        print(formatSentNote(note));
+        yield note;
+      }
+    }
+    for await (const note of client.routeChat(notes(), call)) {
+      print(formatReceivedNote(note));
+    }
+  });
 }
