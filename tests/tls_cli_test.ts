@@ -15,6 +15,9 @@ async function certsTask(cwd: string, ...args: string[]) {
     args: ["task", "-q", "--config", join(REPO_ROOT, "deno.json"), "certs"]
       .concat(args),
     cwd,
+    // As deno task sets it for a user in `cwd`; `deno task test` would pass
+    // on its own INIT_CWD (the repository), which deno task keeps.
+    env: { INIT_CWD: cwd },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
