@@ -47,6 +47,28 @@ const logger = createLogger({
   format: settings.logFormat,
   level: settings.logLevel,
 });
+// The listening line is a status line, not a log line: it prints at
+// every --log-level (a supervisor or a user waits for it).
+const status = LOG_LEVELS.indexOf(settings.logLevel) >
+    LOG_LEVELS.indexOf("info")
+  ? createLogger({ format: settings.logFormat })
+  : logger;
+function announce(message: string, fields?: Record<string, string | boolean>) {
+  status.info(message, fields);
+  status.flush?.();
+}
+// A terminal's Ctrl-C reaches both `deno task` (which passes it on) and
+// this process, and a worker gets the primary's SIGTERM too: act once.
+function onStopSignal(stop: (signal: string) => void): void {
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      stop(signal);
+    });
+  }
+}
 const { tls, token } = await orFail(() => loadSecurity(settings));
 
 if (workers > 1 && !isWorker) {
@@ -55,11 +77,11 @@ if (workers > 1 && !isWorker) {
   await (await orFail(() => connectNotes(settings))).close(); // reachability only
   let pool;
   try {
-    pool = await startWorkers(workers);
+    pool = await startWorkers(workers, (line) => logger.warn(line));
   } catch (error) {
     fail((error as Error).message);
   }
-  logger.info(
+  announce(
     `RouteGuide server listening on ${
       host.includes(":") ? `[${host}]` : host
     }:${pool.port} with ${workers} workers`,
@@ -72,8 +94,7 @@ if (workers > 1 && !isWorker) {
     logger.flush?.(); // the logger batches stdout writes
     Deno.exit(0);
   };
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  onStopSignal(stop);
   // The workers keep this process alive; nothing below runs here.
   await new Promise(() => {});
 }
@@ -117,13 +138,12 @@ async function shutdown(signal: string): Promise<void> {
   logger.flush?.(); // the logger batches stdout writes
   Deno.exit(0);
 }
-Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
-Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
+onStopSignal(shutdown);
 // Announce the address only once a signal would shut down gracefully: a
 // supervisor may signal as soon as it sees this line. With --workers the
 // primary prints the one listening line for all.
 if (!isWorker) {
-  logger.info(
+  announce(
     `RouteGuide server listening on ${server.address} with ${features.size} features`,
     {
       tls: settings.tls?.clientCa !== undefined ? "mtls" : tls !== undefined,

@@ -301,9 +301,12 @@ export function describeFailure(
   let message: string;
   switch (failure.code) {
     case Status.UNAVAILABLE:
-      message = `cannot reach ${address}${
-        tlsTrouble(details, tls) ?? `: ${details}`
-      }`;
+      // The server answered, but its note board's store is out of reach.
+      message = details.startsWith("RouteChat notes are unavailable")
+        ? "RouteChat: the server's note board is unavailable (try again later)"
+        : `cannot reach ${address}${
+          tlsTrouble(details, tls) ?? `: ${details}`
+        }`;
       break;
     case Status.DEADLINE_EXCEEDED:
       message =

@@ -31,6 +31,7 @@ type ConnectionInfo = ReturnType<ServerCall["getConnectionInfo"]>;
 class LoggedCall extends ListeningCall {
   readonly #method: string;
   readonly #logger: Logger;
+  readonly #pastGrace: () => boolean;
   readonly #start = performance.now();
   // Taken now: grpc-js reads the address once, when the call starts, so
   // it is still known after the connection is gone.
@@ -39,10 +40,16 @@ class LoggedCall extends ListeningCall {
   #sent = 0;
   #logged = false;
 
-  constructor(method: string, next: ServerCall, logger: Logger) {
+  constructor(
+    method: string,
+    next: ServerCall,
+    logger: Logger,
+    pastGrace: () => boolean,
+  ) {
     super(next);
     this.#method = method;
     this.#logger = logger;
+    this.#pastGrace = pastGrace;
     this.#connection = next.getConnectionInfo();
   }
 
@@ -75,11 +82,17 @@ class LoggedCall extends ListeningCall {
   override onCancel(): void {
     // grpc-js reports the end of every call here, after its status too
     // (then logged already). A call that ends because its client went
-    // away or its deadline passed never sends a status.
+    // away, its deadline passed or the server stopped it at shutdown
+    // never sends a status.
     if (!this.#logged) {
       const deadline = this.next.getDeadline();
       const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-      if (Number.isFinite(ms) && ms <= Date.now()) {
+      if (this.#pastGrace()) {
+        this.#finish(
+          Status.CANCELLED,
+          "cancelled by the server at shutdown (grace period over)",
+        );
+      } else if (Number.isFinite(ms) && ms <= Date.now()) {
         this.#finish(Status.DEADLINE_EXCEEDED, "deadline exceeded");
       } else this.#finish(Status.CANCELLED, "cancelled by the client");
     }
@@ -107,6 +120,8 @@ class LoggedCall extends ListeningCall {
  *
  * A call that ends because its client went away or its deadline passed
  * never sends a status; it is logged as CANCELLED or DEADLINE_EXCEEDED.
+ * `pastGrace` tells when the server itself is cancelling calls at
+ * shutdown, so that those are not blamed on their clients.
  * Put it first in the server's `interceptors` so that it sees statuses
  * sent by the interceptors after it (such as authentication).
  *
@@ -118,7 +133,10 @@ class LoggedCall extends ListeningCall {
  * const server = new grpc.Server({ interceptors: [accessLogInterceptor(createLogger())] });
  * ```
  */
-export function accessLogInterceptor(logger: Logger): grpc.ServerInterceptor {
+export function accessLogInterceptor(
+  logger: Logger,
+  pastGrace: () => boolean = () => false,
+): grpc.ServerInterceptor {
   return (method, call) =>
-    asInterceptedCall(new LoggedCall(method.path, call, logger));
+    asInterceptedCall(new LoggedCall(method.path, call, logger, pastGrace));
 }

@@ -197,8 +197,11 @@ export async function startServer(
   // written and where a call that has ended can let go of all the others;
   // the access log next, so that it sees statuses the others send.
   const interceptors: grpc.ServerInterceptor[] = [outbound.interceptor()];
+  // Set by close() once the grace period is over: calls cancelled then
+  // are the server's doing, not their clients'.
+  let pastGrace = false;
   if (options.logger && (options.accessLog ?? true)) {
-    interceptors.push(accessLogInterceptor(options.logger));
+    interceptors.push(accessLogInterceptor(options.logger, () => pastGrace));
   }
   if (options.token !== undefined) {
     interceptors.push(bearerTokenInterceptor(options.token));
@@ -219,15 +222,23 @@ export async function startServer(
     toGrpcImplementation(handlers, report),
   );
   let health: HealthStatus | undefined;
-  let unwatchNotes: (() => void) | undefined;
   if (options.health ?? true) {
-    const status = health = addHealthService(grpcServer);
+    health = addHealthService(grpcServer);
     // RouteChat needs the note board: while its store (Redis) is out of
     // reach, RouteGuide reports NOT_SERVING; the server itself stays up.
-    const boardHealth = (ok: boolean) => status.setServing(ok, SERVICE_NAME);
-    if (notes.healthy === false) boardHealth(false);
-    unwatchNotes = notes.onHealthChange?.(boardHealth);
+    if (notes.healthy === false) health.setServing(false, SERVICE_NAME);
   }
+  const unwatchNotes = notes.onHealthChange?.((ok) => {
+    health?.setServing(ok, SERVICE_NAME);
+    // The operator sees the store drop and come back, once each.
+    if (ok) {
+      options.logger?.info("note board back: RouteChat available again");
+    } else {
+      options.logger?.warn(
+        "note board unavailable: RouteChat answers UNAVAILABLE until it is back",
+      );
+    }
+  });
   if (options.reflection ?? true) {
     addReflectionService(grpcServer, options.health ?? true);
   }
@@ -273,6 +284,7 @@ export async function startServer(
           resolve();
         };
         const timer = setTimeout(() => {
+          pastGrace = true;
           grpcServer.forceShutdown();
           // grpc-js forgets its connections when channelz is off, so it
           // cannot close them; and Deno never reports a destroyed
