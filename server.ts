@@ -7,16 +7,13 @@
  */
 import { createLogger, LOG_LEVELS } from "./lib/grpc/log.ts";
 import { FeatureDatabase } from "./lib/domain/features.ts";
-import {
-  loadFeatureFile,
-  loadWorldCities,
-} from "./lib/domain/feature_files.ts";
 import { isWorker, startWorkers } from "./lib/cli/workers.ts";
 import { parseServerArgs } from "./lib/cli/server_flags.ts";
 import {
   connectNotes,
   denoWarning,
   listen,
+  loadFeatures,
   loadSecurity,
   startFailure,
 } from "./lib/cli/serve.ts";
@@ -103,9 +100,7 @@ const warning = denoWarning(Deno.version.deno);
 if (warning) console.error(`routeguide server: ${warning}`);
 
 const features = new FeatureDatabase(
-  await orFail(() =>
-    settings.db ? loadFeatureFile(settings.db) : loadWorldCities()
-  ),
+  await orFail(() => loadFeatures(settings)),
 );
 const notes = await orFail(() => connectNotes(settings));
 const server = await orFail(() =>
@@ -144,7 +139,9 @@ onStopSignal(shutdown);
 // primary prints the one listening line for all.
 if (!isWorker) {
   announce(
-    `RouteGuide server listening on ${server.address} with ${features.size} features`,
+    `RouteGuide server listening on ${server.address} with ${features.size} feature${
+      features.size === 1 ? "" : "s"
+    }`,
     {
       tls: settings.tls?.clientCa !== undefined ? "mtls" : tls !== undefined,
       auth: token !== undefined ? "bearer" : "none",

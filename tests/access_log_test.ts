@@ -363,7 +363,7 @@ Deno.test("the server CLI logs start-up, calls and shutdown in the chosen format
     const json = output.split("\n").filter((l) => l.startsWith("{"))
       .map((line) => JSON.parse(line));
     assert.deepEqual(json.map((line) => line.msg), [
-      `RouteGuide server listening on ${server.address} with 1 features`,
+      `RouteGuide server listening on ${server.address} with 1 feature`,
       "call",
       "SIGTERM: shutting down (grace 5 s)",
       "RouteGuide server stopped",

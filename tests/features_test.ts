@@ -190,23 +190,23 @@ Deno.test("parseFeatures names the file and the first bad entry", () => {
         { location: { latitude: 1.5, longitude: 2 }, name: "half" },
         { location: { latitude: "x" } },
       ]),
-      /^db\.json: entry 1: .*integers.*"half"/,
+      /^db\.json: entry 2: .*integers.*"half"/,
     ],
     [
       JSON.stringify([feature("ok", 1, 1), feature("north", 900_000_001, 0)]),
-      /^db\.json: entry 1: location is outside/,
+      /^db\.json: entry 2: location is outside/,
     ],
     [
       JSON.stringify([feature("ok", 1, 1), 42]),
-      /^db\.json: entry 1: not an object/,
+      /^db\.json: entry 2: not an object/,
     ],
     [
       JSON.stringify([feature("ok", 1, 1), { name: "nowhere" }]),
-      /^db\.json: entry 1: location is missing/,
+      /^db\.json: entry 2: location is missing/,
     ],
     [
       JSON.stringify([{ name: "text", location: "1,2" }]),
-      /^db\.json: entry 0: location is missing or not an object/,
+      /^db\.json: entry 1: location is missing or not an object/,
     ],
     [
       JSON.stringify({
@@ -216,7 +216,7 @@ Deno.test("parseFeatures names the file and the first bad entry", () => {
           geometry: { type: "LineString", coordinates: [[0, 0], [1, 1]] },
         }],
       }),
-      /^db\.json: entry 0: geometry is not a Point/,
+      /^db\.json: entry 1: geometry is not a Point/,
     ],
   ];
   for (const [text, pattern] of cases) {

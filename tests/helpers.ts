@@ -315,7 +315,7 @@ export async function startServerProcess(
     .pipeThrough(lineSplitter())
     .getReader();
   const first = await lines.read();
-  const match = first.value?.match(/listening on (\S+) with (\d+) features/);
+  const match = first.value?.match(/listening on (\S+) with (\d+) features?\b/);
   if (!match) {
     child.kill("SIGKILL");
     await lines.cancel();

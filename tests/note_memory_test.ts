@@ -50,7 +50,12 @@ async function fill(args: string[]): Promise<{
 }> {
   const db = await writeDbFile([]);
   // The server has read its database once it listens.
-  await using server = await startServerProcess(["--db", db, ...args])
+  await using server = await startServerProcess([
+    "--db",
+    db,
+    "--allow-empty-db",
+    ...args,
+  ])
     .finally(() => Deno.remove(db));
   const client = new RouteGuideClient(server.address);
   try {

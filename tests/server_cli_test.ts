@@ -122,8 +122,8 @@ Deno.test("server with a bad --db file names the file and the first bad entry, e
       [missing, new RegExp(`: cannot read --db ${missing}: no such file$`)],
       [dir, new RegExp(`: cannot read --db ${dir}: is a directory$`)],
       [badJson, new RegExp(`${badJson}: not valid JSON`)],
-      [badEntry, new RegExp(`${badEntry}: entry 2: .*too far north`)],
-      [badGeo, new RegExp(`${badGeo}: entry 0: geometry is not a Point`)],
+      [badEntry, new RegExp(`${badEntry}: entry 3: .*too far north`)],
+      [badGeo, new RegExp(`${badGeo}: entry 1: geometry is not a Point`)],
     ];
     for (const [path, pattern] of cases) {
       assertOneLineFailure(
@@ -179,6 +179,7 @@ Deno.test("server on a taken port prints one line and exits non-zero", async () 
     String(taken.server.port),
     "--db",
     db,
+    "--allow-empty-db",
   ]);
   await Deno.remove(db);
   assertOneLineFailure(
@@ -266,6 +267,7 @@ Deno.test("when the grace period runs out, calls still in flight are cancelled a
     await using server = await startServerProcess([
       "--db",
       db,
+      "--allow-empty-db",
       "--grace",
       "0.5",
     ]);

@@ -277,9 +277,9 @@ export function parseClientArgs(
   }
   if (command !== undefined && rest.length !== ARITY[command]) {
     throw new UsageError(
-      `${command} takes ${ARITY[command]} arguments, got ${rest.length}: ${
-        rest.join(" ")
-      }`.trimEnd(),
+      `${command} takes ${ARITY[command]} arguments, got ${rest.length}${
+        rest.length ? `: ${rest.join(" ")}` : ""
+      }`,
     );
   }
   if (given.file !== undefined && (given.points ?? given.area) !== undefined) {

@@ -110,6 +110,7 @@ export async function randomListedRoute(
   if (listed.length === 0) {
     throw new UsageError(
       "the server lists no features in the area to visit (see --area, --file)",
+      false,
     );
   }
   // Picked as they are sent: a long route is never held in memory.
@@ -309,8 +310,9 @@ export function describeFailure(
         }`;
       break;
     case Status.DEADLINE_EXCEEDED:
+      // grpc-js's text is timing internals ("after 1.002s,LB pick: ...").
       message =
-        `no complete answer from ${address} within ${timeoutSeconds} s (see --timeout): ${details}`;
+        `no complete answer from ${address} within ${timeoutSeconds} s (see --timeout)`;
       break;
     default:
       message = details;

@@ -35,8 +35,12 @@ export function parseDegrees(
   }
   const degrees = Number(text);
   if (Math.abs(degrees) > limit) {
+    // A large integer is most likely E7 (degrees x 10^7), as in the JSON files.
+    const e7 = Number.isInteger(degrees) && Math.abs(degrees / 1e7) <= limit
+      ? `; decimal degrees are wanted: E7 ${text} would be ${degrees / 1e7}`
+      : "";
     throw new UsageError(
-      `${axis} '${text}' is outside -${limit}..${limit} degrees`,
+      `${axis} '${text}' is outside -${limit}..${limit} degrees${e7}`,
     );
   }
   return degrees;

@@ -17,7 +17,12 @@ import {
   type ServerOptions,
   startServer,
 } from "../grpc/server.ts";
-import { FeatureFileError } from "../domain/feature_files.ts";
+import {
+  FeatureFileError,
+  loadFeatureFile,
+  loadWorldCities,
+} from "../domain/feature_files.ts";
+import type { Feature } from "../domain/types.ts";
 import { MemoryNoteBoard, type NoteBoard } from "../domain/notes.ts";
 import { RedisNoteBoard } from "../domain/redis_notes.ts";
 import { UsageError } from "./flags.ts";
@@ -42,6 +47,30 @@ export function startFailure(error: unknown): string | undefined {
     error instanceof CredentialsError || error instanceof TokenError ||
     error instanceof FeatureFileError;
   return fixable ? error.message : undefined;
+}
+
+/**
+ * The features `settings` name: the `--db` file, or the world's cities. A
+ * file with no features is refused unless `allowEmptyDb`: a server that
+ * finds nothing is more likely a wrong file than a wish.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadFeatures } from "./serve.ts";
+ * const features = await loadFeatures({ db: "db.json", allowEmptyDb: false });
+ * ```
+ */
+export async function loadFeatures(
+  settings: Pick<ServerSettings, "db" | "allowEmptyDb">,
+): Promise<Feature[]> {
+  if (settings.db === undefined) return loadWorldCities();
+  const features = await loadFeatureFile(settings.db);
+  if (features.length === 0 && !settings.allowEmptyDb) {
+    throw new UsageError(
+      `--db ${settings.db} holds no features; give a file with some, or --allow-empty-db to serve none`,
+    );
+  }
+  return features;
 }
 
 /**

@@ -82,6 +82,11 @@ export const SERVER_FLAGS = defineFlags({
     help:
       "features from FILE: a route_guide_db.json-style array or a GeoJSON FeatureCollection of Points",
   },
+  "allow-empty-db": {
+    kind: SWITCH,
+    default: false,
+    help: "serve a --db FILE that holds no features (refused otherwise)",
+  },
   grace: {
     kind: SECONDS_AS_MS,
     default: DEFAULT_GRACE_MS,
@@ -235,6 +240,8 @@ export interface ServerSettings {
   port: number;
   /** Features file; the world's cities when undefined. */
   db?: string;
+  /** Whether a `db` with no features is served rather than refused. */
+  allowEmptyDb: boolean;
   /** Time calls in flight get at SIGINT/SIGTERM, in ms. */
   graceMs: number;
   /** Redis holding the notes; this process's memory when undefined. */
@@ -302,6 +309,7 @@ export function parseServerArgs(
     host: v.host,
     port: v.port,
     db: v.db,
+    allowEmptyDb: v["allow-empty-db"],
     graceMs: v.grace,
     redisUrl,
     workers: v.workers,

@@ -19,7 +19,7 @@ import type { Feature } from "./types.ts";
  * import { FeatureFileError, parseFeatures } from "./feature_files.ts";
  * assert.throws(() => parseFeatures('[{"name":"x"}]', "db.json"), {
  *   name: "FeatureFileError",
- *   message: 'db.json: entry 0: location is missing or not an object: {"name":"x"}',
+ *   message: 'db.json: entry 1: location is missing or not an object: {"name":"x"}',
  * });
  * assert.throws(() => parseFeatures("{", "db.json"), FeatureFileError);
  * ```
@@ -154,7 +154,7 @@ export function parseFeatures(text: string, fileName: string): Feature[] {
     if (typeof feature === "string") {
       const shown = JSON.stringify(entries[i])?.slice(0, 120);
       throw new FeatureFileError(
-        `${fileName}: entry ${i}: ${feature}: ${shown}`,
+        `${fileName}: entry ${i + 1}: ${feature}: ${shown}`,
       );
     }
     features.push(feature);
