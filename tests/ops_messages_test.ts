@@ -14,7 +14,12 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "./helpers.ts";
-import { hasRedis, RedisProcess, skipped } from "./scale_helpers.ts";
+import {
+  hasRedis,
+  RedisProcess,
+  ServerProcess as ServerProcessWithWorkers,
+  skipped,
+} from "./scale_helpers.ts";
 
 /** Reads the server's stdout until a line matches `pattern`. */
 async function lineMatching(
@@ -143,4 +148,49 @@ Deno.test("a call cancelled when the grace period runs out is logged as the serv
     release();
     client.close();
   }
+});
+
+Deno.test({
+  name:
+    `under --workers a replaced worker is a logged line, and a doubled SIGINT stops once${
+      skipped("redis-server")
+    }`,
+  ignore: !hasRedis,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "routeguide-ops-" });
+    const redis = await RedisProcess.start(dir);
+    const server = await ServerProcessWithWorkers.start([
+      "--notes",
+      redis.url(),
+      "--workers",
+      "2",
+    ]);
+    try {
+      // One of the primary's children: a worker.
+      const children = await new Deno.Command("pgrep", {
+        args: ["-P", String(server.process.pid)],
+      }).output();
+      const worker = Number(
+        new TextDecoder().decode(children.stdout).split("\n")[0],
+      );
+      Deno.kill(worker, "SIGKILL");
+      await server.stdout.waitFor(
+        /^\S+ WARN worker \d+ exited; starting another$/,
+        server.status,
+      );
+      server.process.kill("SIGINT");
+      server.process.kill("SIGINT");
+      assert.equal((await server.status).code, 0);
+      const stops = server.stdout.lines.filter((line) =>
+        /SIGINT: shutting down/.test(line)
+      );
+      assert.deepEqual(stops.map((line) => line.replace(/^\S+ /, "")), [
+        "INFO SIGINT: shutting down 2 workers",
+      ]);
+    } finally {
+      await server.stop("SIGKILL");
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
