@@ -6,27 +6,17 @@
 import assert from "node:assert/strict";
 import {
   feature,
-  REPO_ROOT,
   startServerProcess,
   startTestServer,
   writeDbFile,
 } from "./helpers.ts";
+import { runCli } from "./_prod_helpers.ts";
 
-/** `deno run -q -P FILE ARGS` from the repository; exit code and lines. */
+/** Runs the entry point to completion; exit code and non-empty lines. */
 async function run(file: "server.ts" | "client.ts", args: string[]) {
-  const env = Deno.env.toObject();
-  delete env.INIT_CWD; // paths are absolute here
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P", file, ...args],
-    cwd: REPO_ROOT,
-    clearEnv: true,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const lines = (bytes: Uint8Array) =>
-    new TextDecoder().decode(bytes).split("\n").filter((l) => l !== "");
+  // Paths here are absolute: where the user stands (INIT_CWD) does not matter.
+  const { code, stdout, stderr } = await runCli(file, args);
+  const lines = (text: string) => text.split("\n").filter((l) => l !== "");
   return { code, stdout: lines(stdout), stderr: lines(stderr) };
 }
 
