@@ -14,7 +14,8 @@ import {
   clientSecurity,
   parseClientArgs,
 } from "./lib/cli/client_flags.ts";
-import { describeFailure, planCommand } from "./lib/cli/commands.ts";
+import { planCommand } from "./lib/cli/commands.ts";
+import { describeFailure } from "./lib/cli/failures.ts";
 import { UsageError } from "./lib/cli/flags.ts";
 
 let address = CLIENT_FLAGS.addr.default;

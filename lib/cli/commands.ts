@@ -6,8 +6,6 @@
  * @module
  */
 import type { CallOptions, RouteGuideClient } from "../grpc/client.ts";
-import { TokenError } from "../grpc/auth.ts";
-import { type ClientTls, CredentialsError } from "../grpc/credentials.ts";
 import type { ClientRequest } from "./client_flags.ts";
 import {
   formatFeature,
@@ -21,8 +19,6 @@ import {
 } from "./demo.ts";
 import { UsageError } from "./flags.ts";
 import { parseNotes, parsePoint, parsePointsFile, readLines } from "./input.ts";
-import { RouteGuideError, Status } from "../domain/errors.ts";
-import { FeatureFileError } from "../domain/feature_files.ts";
 import type { Feature, Point, Rectangle, RouteNote } from "../domain/types.ts";
 
 /** How a command prints and calls. */
@@ -259,97 +255,4 @@ export async function planCommand(
     }
     throw error;
   }
-}
-
-/** What the user is told when something fails, and the exit status. */
-export interface Failure {
-  /** One line, without the program's name. */
-  message: string;
-  /** 2 for bad arguments or input, 1 for everything else. */
-  exitCode: number;
-}
-
-/**
- * Describes any error thrown by a command as one line and an exit status:
- * bad arguments and files (2), an unreachable server, an expired deadline
- * or an error status from the server (1). `tls` is the client's TLS
- * setting (none: plaintext), which tells a TLS mistake from a network one.
- *
- * @example
- * ```ts
- * import { describeFailure } from "./commands.ts";
- * import { RouteGuideError, Status } from "../domain/errors.ts";
- * describeFailure(new RouteGuideError(Status.NOT_FOUND, "no"), "localhost:50051", 10);
- * // { message: "NOT_FOUND: no", exitCode: 1 }
- * ```
- */
-export function describeFailure(
-  error: unknown,
-  address: string,
-  timeoutSeconds: number,
-  tls?: ClientTls,
-): Failure {
-  if (
-    error instanceof UsageError || error instanceof FeatureFileError ||
-    error instanceof CredentialsError || error instanceof TokenError
-  ) {
-    return { message: oneLine(error.message), exitCode: 2 };
-  }
-  const failure = RouteGuideError.from(error);
-  const details = oneLine(failure.message)
-    // grpc-js appends an empty note when name resolution went fine.
-    .replace(/\s*Resolution note:\s*$/, "");
-  let message: string;
-  switch (failure.code) {
-    case Status.UNAVAILABLE:
-      // The server answered, but its note board's store is out of reach.
-      message = details.startsWith("RouteChat notes are unavailable")
-        ? "RouteChat: the server's note board is unavailable (try again later)"
-        : `cannot reach ${address}${
-          tlsTrouble(details, tls) ?? `: ${details}`
-        }`;
-      break;
-    case Status.DEADLINE_EXCEEDED:
-      // grpc-js's text is timing internals ("after 1.002s,LB pick: ...").
-      message =
-        `no complete answer from ${address} within ${timeoutSeconds} s (see --timeout)`;
-      break;
-    default:
-      message = details;
-  }
-  return { message: `${failure.codeName}: ${message}`, exitCode: 1 };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
-}
-
-/**
- * Why a connection failed, and what to do, when the cause is TLS set up
- * differently on the two sides; undefined for other causes. grpc-js only
- * passes on the socket's last error, so the cause is told from it and from
- * what this client sent.
- */
-function tlsTrouble(details: string, tls?: ClientTls): string | undefined {
-  const reason = /Last error: (?:Error: )?(.*?)(?: \(\d{4}-[^)]*\))?\.?$/
-    .exec(details)?.[1];
-  if (reason === undefined) return undefined;
-  // A TLS server drops an HTTP/2 preface sent in plaintext at once.
-  const dropped = /^(Failed to connect|read ECONNRESET|write EPIPE)$/
-    .test(reason);
-  if (tls === undefined) {
-    return dropped
-      ? `: the server closed the connection at once (${reason}); if it serves TLS, add --ca FILE (or --tls)`
-      : undefined;
-  }
-  if (/wrong version number|InvalidContentType/.test(reason)) {
-    return ` over TLS: the server answered in plaintext (wrong version number); drop --tls, --ca, --cert and --key, or serve TLS (--tls-cert, --tls-key)`;
-  }
-  if (/certificate|Hostname|altnames/i.test(reason)) {
-    return ` over TLS: the server's certificate did not verify (${reason}); give --ca the CA that signed it, and dial a name it lists`;
-  }
-  if (!dropped) return undefined;
-  return tls.cert === undefined
-    ? ` over TLS: the server ended the handshake (${reason}); it may require a client certificate (mTLS): add --cert FILE --key FILE`
-    : ` over TLS: the server ended the handshake (${reason}); it may not trust this client certificate: use one signed by the server's --tls-client-ca`;
 }
