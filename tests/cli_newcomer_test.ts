@@ -17,35 +17,11 @@ import {
   startServer,
   Status,
 } from "../mod.ts";
-import { REPO_ROOT } from "./helpers.ts";
-
-interface Run {
-  code: number;
-  stdout: string[];
-  stderr: string;
-}
+import { type DenoRun, REPO_ROOT, runDeno } from "./helpers.ts";
 
 /** Runs `deno task -q <args>` in the repository, feeding `stdin`. */
-async function task(args: string[], stdin?: string): Promise<Run> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", ...args],
-    cwd: REPO_ROOT,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  const out = new TextDecoder().decode(stdout).replace(/\n$/, "");
-  return {
-    code,
-    stdout: out === "" ? [] : out.split("\n"),
-    stderr: new TextDecoder().decode(stderr),
-  };
+function task(args: string[], stdin?: string): Promise<DenoRun> {
+  return runDeno(["task", "-q", ...args], stdin);
 }
 
 Deno.test("the quick start's demo task prints nothing on stderr", async () => {

@@ -14,9 +14,7 @@ import {
   startServer,
 } from "../mod.ts";
 import { routeGuideServiceDefinition } from "../lib/grpc/proto.ts";
-import { bindLoopback, freePort } from "./helpers.ts";
-
-const REPO = new URL("..", import.meta.url);
+import { bindLoopback, freePort, runDeno } from "./helpers.ts";
 
 const ALPHA: Feature = {
   name: "Alpha",
@@ -48,27 +46,11 @@ interface Run {
   stderr: string[];
 }
 
-function linesOf(bytes: Uint8Array): string[] {
-  const text = new TextDecoder().decode(bytes);
-  return text === "" ? [] : text.replace(/\n$/, "").split("\n");
-}
-
 /** Runs `client.ts` with `args`, feeding `stdin` (then end of input). */
 async function runClient(args: string[], stdin?: string): Promise<Run> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P", "client.ts", ...args],
-    cwd: REPO,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  return { code, stdout: linesOf(stdout), stderr: linesOf(stderr) };
+  const run = await runDeno(["run", "-q", "-P", "client.ts", ...args], stdin);
+  const stderr = run.stderr.replace(/\n$/, "");
+  return { ...run, stderr: stderr === "" ? [] : stderr.split("\n") };
 }
 
 async function withServer(

@@ -381,3 +381,39 @@ function lineSplitter(): TransformStream<string, string> {
     },
   });
 }
+
+/** What a finished `deno` subprocess printed: stdout as lines, stderr whole. */
+export interface DenoRun {
+  code: number;
+  stdout: string[];
+  stderr: string;
+}
+
+/**
+ * Runs `deno <args>` in the repository, feeding `stdin` (then end of
+ * input) when given, and waits for it to end.
+ */
+export async function runDeno(
+  args: string[],
+  stdin?: string,
+): Promise<DenoRun> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: REPO_ROOT,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  const out = new TextDecoder().decode(stdout).replace(/\n$/, "");
+  return {
+    code,
+    stdout: out === "" ? [] : out.split("\n"),
+    stderr: new TextDecoder().decode(stderr),
+  };
+}
