@@ -112,6 +112,20 @@ async function writeAll<T>(
   }
 }
 
+/**
+ * Ends `session` once: when the call is cancelled, or when the returned
+ * function is first called (the call finished or failed).
+ */
+function endOnce(call: ServerCall, session: { end?(): void }): () => void {
+  let open = true;
+  const end = () => {
+    if (open) session.end?.();
+    open = false;
+  };
+  call.once("cancelled", end);
+  return end;
+}
+
 /** A server call that we read requests from. */
 type RequestStream<T> =
   | grpc.ServerReadableStream<T, unknown>
@@ -226,22 +240,20 @@ export function toGrpcImplementation(
         return callback(toStatus("RecordRoute", error, report));
       }
       const recorder = route;
-      let open = true;
-      const end = () => {
-        if (open) recorder.end?.();
-        open = false;
-      };
+      const end = endOnce(call, recorder);
       const fail = (error: unknown) => {
         callback(toStatus("RecordRoute", error, report));
         end();
       };
-      call.once("cancelled", end);
       feed(call, (point) => recorder.add(point), () => {
         if (call.cancelled) return fail(cancelledError());
         try {
           const summary = recorder.finish();
           if (summary instanceof Promise) {
-            summary.then((s) => callback(null, s), fail).finally(end);
+            summary.then((s) => {
+              callback(null, s);
+              end();
+            }, fail);
           } else {
             callback(null, summary);
             end();
@@ -260,12 +272,7 @@ export function toGrpcImplementation(
         return call.emit("error", toStatus("RouteChat", error, report));
       }
       const chat = session;
-      let open = true;
-      const end = () => {
-        if (open) chat.end?.();
-        open = false;
-      };
-      call.once("cancelled", end);
+      const end = endOnce(call, chat);
       // Answers are written at once; a full buffer pauses reading until
       // the client takes them (a promise only then, not per note).
       const write = (answers: readonly RouteNote[]): void | Promise<void> => {
