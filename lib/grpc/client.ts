@@ -11,13 +11,7 @@ import { RouteGuideError } from "../domain/errors.ts";
 import { channelTarget } from "./channel_target.ts";
 import { RouteGuideStub } from "./proto.ts";
 import type { RouteGuideClient as GeneratedClient } from "../gen/routeguide/RouteGuide.ts";
-import type {
-  Feature,
-  Point,
-  Rectangle,
-  RouteNote,
-  RouteSummary,
-} from "../domain/types.ts";
+import type * as rg from "../domain/types.ts";
 
 /**
  * Per-call options.
@@ -241,7 +235,7 @@ export class RouteGuideClient {
   }
 
   /** The feature at a point; an unnamed feature when there is none. */
-  getFeature(point: Point, options: CallOptions = {}): Promise<Feature> {
+  getFeature(point: rg.Point, options: CallOptions = {}): Promise<rg.Feature> {
     return answerOf(options.signal, (done) =>
       this.#stub.GetFeature(
         point,
@@ -253,9 +247,9 @@ export class RouteGuideClient {
 
   /** Every feature inside a rectangle, as the server streams them. */
   listFeatures(
-    rectangle: Rectangle,
+    rectangle: rg.Rectangle,
     options: CallOptions = {},
-  ): AsyncIterable<Feature> {
+  ): AsyncIterable<rg.Feature> {
     const call = this.#stub.ListFeatures(
       rectangle,
       metadataOf(options),
@@ -266,9 +260,9 @@ export class RouteGuideClient {
 
   /** Sends a route's points and resolves with the server's summary. */
   recordRoute(
-    points: Iterable<Point> | AsyncIterable<Point>,
+    points: Iterable<rg.Point> | AsyncIterable<rg.Point>,
     options: CallOptions = {},
-  ): Promise<RouteSummary> {
+  ): Promise<rg.RouteSummary> {
     return answerOf(
       options.signal,
       (done) =>
@@ -288,9 +282,9 @@ export class RouteGuideClient {
    * the call is cancelled and iteration throws that error.
    */
   routeChat(
-    notes: Iterable<RouteNote> | AsyncIterable<RouteNote>,
+    notes: Iterable<rg.RouteNote> | AsyncIterable<rg.RouteNote>,
     options: CallOptions = {},
-  ): AsyncIterable<RouteNote> {
+  ): AsyncIterable<rg.RouteNote> {
     const call = this.#stub.RouteChat(
       metadataOf(options),
       callOptionsOf(options),

@@ -16,13 +16,7 @@ import { type EventEmitter, once } from "node:events";
 import { setImmediate } from "node:timers";
 import { RouteGuideError, Status } from "../domain/errors.ts";
 import type { CallContext, RouteGuideHandlers } from "../domain/service.ts";
-import type {
-  Feature,
-  Point,
-  Rectangle,
-  RouteNote,
-  RouteSummary,
-} from "../domain/types.ts";
+import type * as rg from "../domain/types.ts";
 
 /** Reports errors that are not a RouteGuideError (bugs), once per call. */
 export type InternalErrorReporter = (method: string, error: unknown) => void;
@@ -197,8 +191,8 @@ export function toGrpcImplementation(
 ): grpc.UntypedServiceImplementation {
   return {
     GetFeature(
-      call: grpc.ServerUnaryCall<Point, Feature>,
-      callback: grpc.sendUnaryData<Feature>,
+      call: grpc.ServerUnaryCall<rg.Point, rg.Feature>,
+      callback: grpc.sendUnaryData<rg.Feature>,
     ) {
       try {
         const result = handlers.getFeature(
@@ -218,7 +212,9 @@ export function toGrpcImplementation(
       }
     },
 
-    async ListFeatures(call: grpc.ServerWritableStream<Rectangle, Feature>) {
+    async ListFeatures(
+      call: grpc.ServerWritableStream<rg.Rectangle, rg.Feature>,
+    ) {
       const context = new LazyContext(call);
       try {
         const features = handlers.listFeatures(call.request, context);
@@ -230,8 +226,8 @@ export function toGrpcImplementation(
     },
 
     RecordRoute(
-      call: grpc.ServerReadableStream<Point, RouteSummary>,
-      callback: grpc.sendUnaryData<RouteSummary>,
+      call: grpc.ServerReadableStream<rg.Point, rg.RouteSummary>,
+      callback: grpc.sendUnaryData<rg.RouteSummary>,
     ) {
       let route;
       try {
@@ -264,7 +260,7 @@ export function toGrpcImplementation(
       }, fail);
     },
 
-    RouteChat(call: grpc.ServerDuplexStream<RouteNote, RouteNote>) {
+    RouteChat(call: grpc.ServerDuplexStream<rg.RouteNote, rg.RouteNote>) {
       let session;
       try {
         session = handlers.routeChat(new LazyContext(call));
@@ -275,7 +271,9 @@ export function toGrpcImplementation(
       const end = endOnce(call, chat);
       // Answers are written at once; a full buffer pauses reading until
       // the client takes them (a promise only then, not per note).
-      const write = (answers: readonly RouteNote[]): void | Promise<void> => {
+      const write = (
+        answers: readonly rg.RouteNote[],
+      ): void | Promise<void> => {
         if (call.cancelled) return;
         let full = false;
         for (let i = 0; i < answers.length; i++) {

@@ -12,13 +12,14 @@
  */
 import type { Feature, Point, Rectangle, RouteNote } from "../domain/types.ts";
 
-// Wire types.
-const VARINT = 0;
-const FIXED64 = 1;
-const LENGTH = 2;
-const START_GROUP = 3;
-const END_GROUP = 4;
-const FIXED32 = 5;
+enum WireType {
+  Varint = 0,
+  Fixed64 = 1,
+  Length = 2,
+  StartGroup = 3,
+  EndGroup = 4,
+  Fixed32 = 5,
+}
 
 // `ignoreBOM`: a message that starts with U+FEFF keeps it.
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -66,25 +67,25 @@ function readVarint(buf: Uint8Array, end: number): number {
 
 function skipField(buf: Uint8Array, end: number, wireType: number): void {
   switch (wireType) {
-    case VARINT:
+    case WireType.Varint:
       readVarint(buf, end);
       return;
-    case FIXED64:
+    case WireType.Fixed64:
       at += 8;
       break;
-    case LENGTH: {
+    case WireType.Length: {
       // Read the length first: `at += readVarint()` would add to the old `at`.
       const length = readVarint(buf, end) >>> 0;
       at += length;
       break;
     }
-    case FIXED32:
+    case WireType.Fixed32:
       at += 4;
       break;
-    case START_GROUP:
+    case WireType.StartGroup:
       for (;;) {
         const tag = readVarint(buf, end);
-        if ((tag & 7) === END_GROUP) break;
+        if ((tag & 7) === WireType.EndGroup) break;
         skipField(buf, end, tag & 7);
       }
       return;
@@ -153,6 +154,36 @@ function readUtf8(bytes: Uint8Array): string {
   }
 }
 
+// Rectangle, RouteNote and Feature each have two length-delimited fields,
+// 1 and 2: one scan finds where the last of each starts (-1: absent), and
+// the message's decoder reads them from there.
+let field1 = -1;
+let field2 = -1;
+
+function scanFields(buf: Uint8Array): void {
+  const end = buf.length;
+  field1 = field2 = -1;
+  at = 0;
+  while (at < end) {
+    const tag = readVarint(buf, end);
+    if (tag === 0x0a) field1 = at;
+    else if (tag === 0x12) field2 = at;
+    skipField(buf, end, tag & 7);
+  }
+}
+
+function pointAt(buf: Uint8Array, field: number): Point | null {
+  if (field < 0) return null;
+  at = field;
+  return readPointField(buf, buf.length);
+}
+
+function stringAt(buf: Uint8Array, field: number): string {
+  if (field < 0) return "";
+  at = field;
+  return readString(buf, buf.length);
+}
+
 /**
  * Decodes a Point; absent fields are 0.
  *
@@ -178,17 +209,8 @@ export function decodePoint(buf: Uint8Array): Point {
  * ```
  */
 export function decodeRectangle(buf: Uint8Array): Rectangle {
-  const end = buf.length;
-  let lo: Point | null = null;
-  let hi: Point | null = null;
-  at = 0;
-  while (at < end) {
-    const tag = readVarint(buf, end);
-    if (tag === 0x0a) lo = readPointField(buf, end);
-    else if (tag === 0x12) hi = readPointField(buf, end);
-    else skipField(buf, end, tag & 7);
-  }
-  return { lo, hi };
+  scanFields(buf);
+  return { lo: pointAt(buf, field1), hi: pointAt(buf, field2) };
 }
 
 /**
@@ -202,17 +224,8 @@ export function decodeRectangle(buf: Uint8Array): Rectangle {
  * ```
  */
 export function decodeRouteNote(buf: Uint8Array): RouteNote {
-  const end = buf.length;
-  let location: Point | null = null;
-  let message = "";
-  at = 0;
-  while (at < end) {
-    const tag = readVarint(buf, end);
-    if (tag === 0x0a) location = readPointField(buf, end);
-    else if (tag === 0x12) message = readString(buf, end);
-    else skipField(buf, end, tag & 7);
-  }
-  return { location, message };
+  scanFields(buf);
+  return { location: pointAt(buf, field1), message: stringAt(buf, field2) };
 }
 
 /**
@@ -225,15 +238,6 @@ export function decodeRouteNote(buf: Uint8Array): RouteNote {
  * ```
  */
 export function decodeFeature(buf: Uint8Array): Feature {
-  const end = buf.length;
-  let name = "";
-  let location: Point | null = null;
-  at = 0;
-  while (at < end) {
-    const tag = readVarint(buf, end);
-    if (tag === 0x0a) name = readString(buf, end);
-    else if (tag === 0x12) location = readPointField(buf, end);
-    else skipField(buf, end, tag & 7);
-  }
-  return { name, location };
+  scanFields(buf);
+  return { name: stringAt(buf, field1), location: pointAt(buf, field2) };
 }

@@ -7,13 +7,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type {
-  Feature,
-  Point,
-  Rectangle,
-  RouteNote,
-  RouteSummary,
-} from "../domain/types.ts";
+import type * as rg from "../domain/types.ts";
 
 // ---------------------------------------------------------------- sizes
 
@@ -45,7 +39,7 @@ function utf8Size(text: string): number {
   return size;
 }
 
-function pointBodySize(point: Point): number {
+function pointBodySize(point: rg.Point): number {
   return (point.latitude === 0 ? 0 : 1 + varintSize(point.latitude)) +
     (point.longitude === 0 ? 0 : 1 + varintSize(point.longitude));
 }
@@ -95,7 +89,7 @@ function writePointField(
   buf: Uint8Array,
   pos: number,
   tag: number,
-  point: Point,
+  point: rg.Point,
   size: number,
 ): number {
   buf[pos++] = tag;
@@ -129,7 +123,7 @@ const encoder = new TextEncoder();
  * encodePoint({ latitude: 1, longitude: 2 }); // <08 01 10 02>
  * ```
  */
-export function encodePoint(point: Point): Buffer {
+export function encodePoint(point: rg.Point): Buffer {
   const buf = Buffer.allocUnsafe(pointBodySize(point));
   writeInt32Field(
     buf,
@@ -144,7 +138,7 @@ export function encodePoint(point: Point): Buffer {
 function encodeStringAndPoint(
   text: string,
   textTag: number,
-  point: Point | null,
+  point: rg.Point | null,
   pointTag: number,
   textFirst: boolean,
 ): Buffer {
@@ -178,7 +172,7 @@ function encodeStringAndPoint(
  * // <0a 01 41 12 04 08 01 10 02>
  * ```
  */
-export function encodeFeature(feature: Feature): Buffer {
+export function encodeFeature(feature: rg.Feature): Buffer {
   return encodeStringAndPoint(
     feature.name,
     0x0a,
@@ -198,7 +192,7 @@ export function encodeFeature(feature: Feature): Buffer {
  * // <0a 04 08 01 10 01 12 02 68 69>
  * ```
  */
-export function encodeRouteNote(note: RouteNote): Buffer {
+export function encodeRouteNote(note: rg.RouteNote): Buffer {
   return encodeStringAndPoint(
     note.message,
     0x12,
@@ -217,7 +211,7 @@ export function encodeRouteNote(note: RouteNote): Buffer {
  * encodeRectangle({ lo: { latitude: 1, longitude: 0 }, hi: null }); // <0a 02 08 01>
  * ```
  */
-export function encodeRectangle(rectangle: Rectangle): Buffer {
+export function encodeRectangle(rectangle: rg.Rectangle): Buffer {
   const { lo, hi } = rectangle;
   const loSize = lo === null ? 0 : pointBodySize(lo);
   const hiSize = hi === null ? 0 : pointBodySize(hi);
@@ -240,7 +234,7 @@ export function encodeRectangle(rectangle: Rectangle): Buffer {
  * // <08 02>
  * ```
  */
-export function encodeRouteSummary(summary: RouteSummary): Buffer {
+export function encodeRouteSummary(summary: rg.RouteSummary): Buffer {
   const buf = Buffer.allocUnsafe(
     int32FieldSize(summary.pointCount) + int32FieldSize(summary.featureCount) +
       int32FieldSize(summary.distance) + int32FieldSize(summary.elapsedTime),
