@@ -3,12 +3,19 @@
  * through the real processes: Redis dropping and coming back (one log line
  * each, and a client line saying the server answered), the listening line
  * at every log level, one shutdown line for a doubled Ctrl-C, and a call
- * cancelled at the end of the grace period blamed on the server.
+ * still running at the end of the grace period ended by the server with a
+ * status that says so, which the client tells its user in one line.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { RouteGuideClient, type RouteNote } from "../mod.ts";
+import {
+  pointFromDegrees,
+  RouteGuideClient,
+  RouteGuideError,
+  type RouteNote,
+  Status,
+} from "../mod.ts";
 import {
   REPO_ROOT,
   type ServerProcess,
@@ -118,7 +125,7 @@ Deno.test("a doubled SIGINT (Ctrl-C through deno task) logs one shutdown", async
   ]);
 });
 
-Deno.test("a call cancelled when the grace period runs out is logged as the server's doing", async () => {
+Deno.test("a call still running when the grace period runs out ends UNAVAILABLE, logged as the server's doing", async () => {
   await using server = await startServerProcess(["--grace", "0.2"]);
   const client = new RouteGuideClient(server.address);
   const here = { latitude: 1, longitude: 1 };
@@ -137,17 +144,94 @@ Deno.test("a call cancelled when the grace period runs out is logged as the serv
     const ended = chat.next().catch((error) => error);
     const { code } = await server.stop();
     assert.equal(code, 0);
-    const output = server.lines().join("\n");
     assert.match(
-      output,
-      /^\S+ INFO call method=\/routeguide\.RouteGuide\/RouteChat .*code=CANCELLED .*details="cancelled by the server at shutdown \(grace period over\)"$/m,
+      server.lines().join("\n"),
+      /^\S+ INFO call method=\/routeguide\.RouteGuide\/RouteChat .*code=UNAVAILABLE .*details="the server shut down before the call finished"$/m,
     );
-    assert.doesNotMatch(output, /cancelled by the client/);
-    await ended;
+    const error = await ended;
+    assert.ok(error instanceof RouteGuideError, String(error));
+    assert.equal(error.code, Status.UNAVAILABLE);
+    assert.equal(
+      error.message,
+      "the server shut down before the call finished",
+    );
   } finally {
     release();
     client.close();
   }
+});
+
+/** Whether `script` (util-linux) can give a command a terminal. */
+const hasScript = await new Deno.Command("script", {
+  args: ["--version"],
+  stdout: "null",
+  stderr: "null",
+}).output().then(({ success }) => success, () => false);
+
+Deno.test({
+  name: `the client of a chat the server ends at shutdown says so in one line${
+    hasScript ? "" : " (skipped: script (util-linux) not installed)"
+  }`,
+  ignore: !hasScript,
+  async fn() {
+    await using server = await startServerProcess(["--grace", "0.2"]);
+    const here = pointFromDegrees(1, 1); // where "1 1" typed below is
+    const client = new RouteGuideClient(server.address);
+    try {
+      await Array.fromAsync(
+        client.routeChat([{ location: here, message: "earlier" }]),
+      );
+    } finally {
+      client.close();
+    }
+    // Typed notes (from a terminal) keep the chat open; piped ones end it.
+    const chat = new Deno.Command("script", {
+      args: [
+        "-qec",
+        `'${Deno.execPath()}' run -q -P client.ts --addr ${server.address} chat --timeout 0`,
+        "/dev/null",
+      ],
+      cwd: REPO_ROOT,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const typing = chat.stdin.getWriter();
+    const output = chat.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let text = "";
+    try {
+      await typing.write(new TextEncoder().encode("1 1 held\n"));
+      // The earlier note back: the server has the call in hand.
+      while (!text.includes("< Found previous note")) {
+        const { value, done } = await output.read();
+        if (done) throw new Error(`the chat ended: ${text}`);
+        text += value;
+      }
+      assert.equal((await server.stop()).code, 0);
+      for (let r = await output.read(); !r.done; r = await output.read()) {
+        text += r.value;
+      }
+      const { code } = await chat.status;
+      const said = text.split(/\r?\n/).filter((line) =>
+        line.startsWith("routeguide client:")
+      );
+      assert.deepEqual({ code, said }, {
+        code: 1,
+        said: [
+          `routeguide client: UNAVAILABLE: the server at ${server.address} shut down before the call finished (try again once it is back)`,
+        ],
+      });
+    } finally {
+      await typing.close().catch(() => {});
+      try {
+        chat.kill("SIGKILL");
+      } catch {
+        // Exited already.
+      }
+      await chat.status;
+    }
+  },
 });
 
 Deno.test({

@@ -52,12 +52,19 @@ export function describeFailure(
   let message: string;
   switch (failure.code) {
     case Status.UNAVAILABLE:
-      // The server answered, but its note board's store is out of reach.
-      message = details.startsWith("RouteChat notes are unavailable")
-        ? "RouteChat: the server's note board is unavailable (try again later)"
-        : `cannot reach ${address}${
+      // The server answered, but its note board's store is out of reach,
+      // or it ended the call when its grace period at shutdown ran out.
+      if (details.startsWith("RouteChat notes are unavailable")) {
+        message =
+          "RouteChat: the server's note board is unavailable (try again later)";
+      } else if (details.startsWith("the server shut down before")) {
+        message =
+          `the server at ${address} shut down before the call finished (try again once it is back)`;
+      } else {
+        message = `cannot reach ${address}${
           tlsTrouble(details, tls) ?? `: ${details}`
         }`;
+      }
       break;
     case Status.DEADLINE_EXCEEDED:
       // grpc-js's text is timing internals ("after 1.002s,LB pick: ...").

@@ -24,6 +24,58 @@ const SERVER_FAULTS: ReadonlySet<number> = new Set([
 
 type ConnectionInfo = ReturnType<ServerCall["getConnectionInfo"]>;
 
+/** One finished call, as the access log tells it. */
+export interface CallRecord {
+  /** `/package.Service/Method`. */
+  method: string;
+  /** `address:port` of the client, or `unknown`. */
+  peer: string;
+  /** The call's status code. */
+  code: number;
+  /** `performance.now()` when the call started. */
+  start: number;
+  /** Messages received from the client. */
+  received: number;
+  /** Messages sent to the client. */
+  sent: number;
+  /** The status message; logged unless the call succeeded. */
+  details?: string;
+}
+
+/**
+ * Writes a finished call's access log line: `call` with fields `method`,
+ * `peer`, `code`, `ms`, `in`, `out` and, when not OK, `details`; at `error`
+ * when the server failed, else at `info`. Every port logs calls this way.
+ *
+ * @example
+ * ```ts
+ * import { logCall } from "./access_log.ts";
+ * import { createLogger } from "./log.ts";
+ * logCall(createLogger({ level: "error" }), {
+ *   method: "/routeguide.RouteGuide/GetFeature",
+ *   peer: "127.0.0.1:50000",
+ *   code: 0,
+ *   start: performance.now(),
+ *   received: 1,
+ *   sent: 1,
+ * });
+ * ```
+ */
+export function logCall(logger: Logger, call: CallRecord): void {
+  const { code } = call;
+  const fields = {
+    method: call.method,
+    peer: call.peer,
+    code: statusName(code),
+    ms: Math.round((performance.now() - call.start) * 10) / 10,
+    in: call.received,
+    out: call.sent,
+    details: code === Status.OK ? undefined : call.details,
+  };
+  if (SERVER_FAULTS.has(code)) logger.error("call", fields);
+  else logger.info("call", fields);
+}
+
 /**
  * One call, passed through with counts taken on the way. It is its own
  * listener, so a call costs one object and no closures.
@@ -31,7 +83,6 @@ type ConnectionInfo = ReturnType<ServerCall["getConnectionInfo"]>;
 class LoggedCall extends ListeningCall {
   readonly #method: string;
   readonly #logger: Logger;
-  readonly #pastGrace: () => boolean;
   readonly #start = performance.now();
   // Taken now: grpc-js reads the address once, when the call starts, so
   // it is still known after the connection is gone.
@@ -44,12 +95,10 @@ class LoggedCall extends ListeningCall {
     method: string,
     next: ServerCall,
     logger: Logger,
-    pastGrace: () => boolean,
   ) {
     super(next);
     this.#method = method;
     this.#logger = logger;
-    this.#pastGrace = pastGrace;
     this.#connection = next.getConnectionInfo();
   }
 
@@ -57,21 +106,19 @@ class LoggedCall extends ListeningCall {
     if (this.#logged) return;
     this.#logged = true;
     const { remoteAddress, remotePort } = this.#connection;
-    const fields = {
+    logCall(this.#logger, {
       method: this.#method,
       peer: remoteAddress === undefined
         ? "unknown"
         : remotePort
         ? `${remoteAddress}:${remotePort}`
         : remoteAddress,
-      code: statusName(code),
-      ms: Math.round((performance.now() - this.#start) * 10) / 10,
-      in: this.#received,
-      out: this.#sent,
-      details: code === Status.OK ? undefined : details,
-    };
-    if (SERVER_FAULTS.has(code)) this.#logger.error("call", fields);
-    else this.#logger.info("call", fields);
+      code,
+      start: this.#start,
+      received: this.#received,
+      sent: this.#sent,
+      details,
+    });
   }
 
   // The listener side: what the client sends, on its way to the handler.
@@ -82,17 +129,12 @@ class LoggedCall extends ListeningCall {
   override onCancel(): void {
     // grpc-js reports the end of every call here, after its status too
     // (then logged already). A call that ends because its client went
-    // away, its deadline passed or the server stopped it at shutdown
-    // never sends a status.
+    // away or its deadline passed never sends a status. (Calls still
+    // running when the grace period runs out are sent UNAVAILABLE.)
     if (!this.#logged) {
       const deadline = this.next.getDeadline();
       const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-      if (this.#pastGrace()) {
-        this.#finish(
-          Status.CANCELLED,
-          "cancelled by the server at shutdown (grace period over)",
-        );
-      } else if (Number.isFinite(ms) && ms <= Date.now()) {
+      if (Number.isFinite(ms) && ms <= Date.now()) {
         this.#finish(Status.DEADLINE_EXCEEDED, "deadline exceeded");
       } else this.#finish(Status.CANCELLED, "cancelled by the client");
     }
@@ -120,8 +162,6 @@ class LoggedCall extends ListeningCall {
  *
  * A call that ends because its client went away or its deadline passed
  * never sends a status; it is logged as CANCELLED or DEADLINE_EXCEEDED.
- * `pastGrace` tells when the server itself is cancelling calls at
- * shutdown, so that those are not blamed on their clients.
  * Put it first in the server's `interceptors` so that it sees statuses
  * sent by the interceptors after it (such as authentication).
  *
@@ -135,8 +175,7 @@ class LoggedCall extends ListeningCall {
  */
 export function accessLogInterceptor(
   logger: Logger,
-  pastGrace: () => boolean = () => false,
 ): grpc.ServerInterceptor {
   return (method, call) =>
-    asInterceptedCall(new LoggedCall(method.path, call, logger, pastGrace));
+    asInterceptedCall(new LoggedCall(method.path, call, logger));
 }

@@ -22,6 +22,12 @@ import type { Logger } from "./log.ts";
 import { addReflectionService } from "./reflection.ts";
 import { serverCredentials, type ServerTls } from "./credentials.ts";
 import { OutboundBudget } from "./outbound.ts";
+import {
+  asInterceptedCall,
+  ListeningCall,
+  type ServerCall,
+} from "./forwarding_call.ts";
+import { Status } from "../domain/errors.ts";
 import "./grpc_js_fixes.ts";
 
 /**
@@ -34,6 +40,31 @@ import "./grpc_js_fixes.ts";
  * ```
  */
 export const DEFAULT_GRACE_MS = 5_000;
+
+/**
+ * How long calls ended at shutdown get for their status to reach their
+ * clients before the server cuts the connections.
+ */
+const CUT_AFTER_MS = 500;
+
+/**
+ * A call in progress, in the server's set until it ends: the calls still
+ * running when the grace period runs out are told why they end.
+ */
+class RunningCall extends ListeningCall {
+  readonly #running: Set<RunningCall>;
+
+  constructor(next: ServerCall, running: Set<RunningCall>) {
+    super(next);
+    this.#running = running;
+    running.add(this);
+  }
+
+  override onCancel(): void {
+    this.#running.delete(this);
+    super.onCancel();
+  }
+}
 
 /**
  * How to start a RouteGuide server.
@@ -132,8 +163,9 @@ export interface RouteGuideServer {
   readonly address: string;
   /**
    * Stops taking calls (health turns NOT_SERVING first), gives calls in
-   * flight up to `graceMs` (default 5 s) to finish, then cancels the rest.
-   * Resolves once stopped.
+   * flight up to `graceMs` (default 5 s) to finish, then ends the rest with
+   * UNAVAILABLE ("the server shut down before the call finished") and cuts
+   * the connections still open half a second later. Resolves once stopped.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -197,15 +229,17 @@ export async function startServer(
   // written and where a call that has ended can let go of all the others;
   // the access log next, so that it sees statuses the others send.
   const interceptors: grpc.ServerInterceptor[] = [outbound.interceptor()];
-  // Set by close() once the grace period is over: calls cancelled then
-  // are the server's doing, not their clients'.
-  let pastGrace = false;
   if (options.logger && (options.accessLog ?? true)) {
-    interceptors.push(accessLogInterceptor(options.logger, () => pastGrace));
+    interceptors.push(accessLogInterceptor(options.logger));
   }
   if (options.token !== undefined) {
     interceptors.push(bearerTokenInterceptor(options.token));
   }
+  // Outermost, so that the status close() sends passes the access log.
+  const running = new Set<RunningCall>();
+  interceptors.push((_method, call) =>
+    asInterceptedCall(new RunningCall(call, running))
+  );
   const grpcServer = new grpc.Server({
     ...grpcOptionsFor(limits),
     ...options.channelOptions,
@@ -278,19 +312,31 @@ export async function startServer(
       unwatchNotes?.();
       health?.setServing(false);
       closing ??= new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout>;
         const stopped = () => {
           clearTimeout(timer);
           outbound.stop();
           resolve();
         };
-        const timer = setTimeout(() => {
-          pastGrace = true;
+        const cut = () => {
           grpcServer.forceShutdown();
           // grpc-js forgets its connections when channelz is off, so it
           // cannot close them; and Deno never reports a destroyed
           // connection closed, so tryShutdown would wait for good.
           outbound.closeAll();
           stopped();
+        };
+        timer = setTimeout(() => {
+          // A cut connection tells its clients only "Call cancelled", as
+          // if they had cancelled: each call still running is told why it
+          // ends first, and the clients that read it close their calls.
+          for (const call of running) {
+            call.sendStatus({
+              code: Status.UNAVAILABLE,
+              details: "the server shut down before the call finished",
+            });
+          }
+          timer = setTimeout(cut, CUT_AFTER_MS);
         }, graceMs);
         grpcServer.tryShutdown(stopped);
       });
