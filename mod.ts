@@ -12,7 +12,9 @@
  *   ({@link RouteGuideHandlers}) over a database and a note board
  *   ({@link MemoryNoteBoard} or {@link RedisNoteBoard}).
  * - The transport: {@link startServer} serves handlers over gRPC;
- *   {@link RouteGuideClient} calls any RouteGuide server.
+ *   {@link RouteGuideClient} calls any RouteGuide server;
+ *   {@link startWebServer} serves the same handlers to browsers (Connect,
+ *   gRPC-Web and WebSockets).
  *
  * @example A server and a client in one process
  * ```ts
@@ -87,6 +89,11 @@ export {
   type ServerOptions,
   startServer,
 } from "./lib/grpc/server.ts";
+export {
+  startWebServer,
+  type WebServer,
+  type WebServerOptions,
+} from "./lib/web/server.ts";
 export type { ServerLimits } from "./lib/grpc/limits.ts";
 export type { ClientTls, ServerTls } from "./lib/grpc/credentials.ts";
 export type { LogFields, Logger } from "./lib/grpc/log.ts";

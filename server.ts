@@ -7,12 +7,14 @@
  */
 import { createLogger, LOG_LEVELS } from "./lib/grpc/log.ts";
 import { FeatureDatabase } from "./lib/domain/features.ts";
+import { createRouteGuide } from "./lib/domain/service.ts";
 import { isWorker, startWorkers } from "./lib/cli/workers.ts";
 import { parseServerArgs } from "./lib/cli/server_flags.ts";
 import {
   connectNotes,
   denoWarning,
   listen,
+  listenWeb,
   loadFeatures,
   loadSecurity,
   startFailure,
@@ -78,10 +80,14 @@ if (workers > 1 && !isWorker) {
   } catch (error) {
     fail((error as Error).message);
   }
+  const bound = host.includes(":") ? `[${host}]` : host;
   announce(
-    `RouteGuide server listening on ${
-      host.includes(":") ? `[${host}]` : host
-    }:${pool.port} with ${workers} workers`,
+    `RouteGuide server listening on ${bound}:${pool.port} with ${workers} workers`,
+    {
+      web: settings.webPort === undefined
+        ? "off"
+        : `${tls ? "https" : "http"}://${bound}:${settings.webPort}`,
+    },
   );
   const running = pool;
   const stop = async (signal: string) => {
@@ -103,21 +109,19 @@ const features = new FeatureDatabase(
   await orFail(() => loadFeatures(settings)),
 );
 const notes = await orFail(() => connectNotes(settings));
+// One service for both ports: one note board, one count of chats.
+const handlers = createRouteGuide({ features, notes, chat: settings.chat });
+// The access log is at info: above that, no interceptor at all.
+const accessLog = LOG_LEVELS.indexOf(settings.logLevel) <=
+  LOG_LEVELS.indexOf("info");
+const common = { host, handlers, tls, token, limits: settings.limits, logger };
 const server = await orFail(() =>
-  listen({
-    host,
-    port: settings.port,
-    features,
-    notes,
-    chat: settings.chat,
-    tls,
-    token,
-    limits: settings.limits,
-    logger,
-    // The access log is at info: above that, no interceptor at all.
-    accessLog: LOG_LEVELS.indexOf(settings.logLevel) <=
-      LOG_LEVELS.indexOf("info"),
-  })
+  listen({ ...common, port: settings.port, notes, accessLog })
+);
+const webPort = settings.webPort;
+const web = webPort === undefined ? undefined : await orFail(() =>
+  // Workers bind the one web port each; the kernel spreads connections.
+  listenWeb({ ...common, port: webPort, accessLog, reusePort: isWorker })
 );
 async function shutdown(signal: string): Promise<void> {
   logger.info(`${signal}: shutting down (grace ${graceMs / 1000} s)`);
@@ -127,7 +131,7 @@ async function shutdown(signal: string): Promise<void> {
     logger.flush?.();
     Deno.exit(0);
   }, graceMs + 1_000);
-  await server.close(graceMs);
+  await Promise.all([server.close(graceMs), web?.close(graceMs)]);
   await notes.close();
   logger.info("RouteGuide server stopped");
   logger.flush?.(); // the logger batches stdout writes
@@ -145,6 +149,7 @@ if (!isWorker) {
     {
       tls: settings.tls?.clientCa !== undefined ? "mtls" : tls !== undefined,
       auth: token !== undefined ? "bearer" : "none",
+      web: web?.url ?? "off",
     },
   );
 }

@@ -84,6 +84,7 @@ const SERVERS: Record<string, string[]> = {
   ours: [
     "server.ts",
     ...["--host", "127.0.0.1", "--port", "0", "--db", `${dir}/db.json`],
+    "--no-web",
   ],
 };
 

@@ -164,7 +164,10 @@ if (import.meta.main) {
   }
   const seconds = Number(values.seconds);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P", "server.ts", "--host", "127.0.0.1", "--port", "0"],
+    args: [
+      ...["run", "-P", "server.ts", "--host", "127.0.0.1", "--port", "0"],
+      "--no-web",
+    ],
     cwd: new URL("..", import.meta.url).pathname,
     stdout: "piped",
     stderr: "inherit",

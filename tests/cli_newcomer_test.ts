@@ -40,7 +40,17 @@ Deno.test("the README's first hand-typed call finds a place through deno task se
   const line = /^deno task client feature (\S+) (\S+)/m.exec(readme);
   assert.ok(line, "README has a `deno task client feature LAT LNG` line");
   const server = new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", "serve", "--host", "127.0.0.1", "--port", "0"],
+    args: [
+      "task",
+      "-q",
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--web-port",
+      "0",
+    ],
     cwd: REPO_ROOT,
     stdin: "null",
     stdout: "piped",

@@ -306,7 +306,12 @@ export async function startServerProcess(
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const child = spawnServer(
-    ["--host", "127.0.0.1", "--port", "0", ...args],
+    [
+      ...["--host", "127.0.0.1", "--port", "0"],
+      // Any free web port; none under mTLS, which the web port cannot serve.
+      ...(args.includes("--tls-client-ca") ? [] : ["--web-port", "0"]),
+      ...args,
+    ],
     env,
   );
   const stderr = readAll(child.stderr);

@@ -225,7 +225,10 @@ export class ServerProcess extends Child {
   /** Starts a server (port 0 unless `args` say) and waits for its listening line. */
   static async start(args: string[]): Promise<ServerProcess> {
     const server = new ServerProcess(
-      args.includes("--port") ? args : ["--port", "0", ...args],
+      // The web port is not what these tests are about (web_test.ts).
+      args.includes("--port")
+        ? ["--no-web", ...args]
+        : ["--port", "0", "--no-web", ...args],
     );
     try {
       const [, address] = await server.stdout.waitFor(

@@ -54,6 +54,8 @@ function serverArgs(setup: ServerSetup, name: string, db: string): string[] {
         return serverArgs(setup, "ceiling", db || `${setup.dir}/db100k.json`);
       }
       const args = ["server.ts", "--host", "127.0.0.1", "--port", "0"];
+      // An older checkout ("before") may not know --no-web.
+      if (name === "ours") args.push("--no-web");
       return db === "" ? args : [...args, "--db", db];
     }
   }

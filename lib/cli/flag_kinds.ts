@@ -207,3 +207,26 @@ export function alternatives(values: readonly string[]): string {
     ? values.join("")
     : `${values.slice(0, -1).join(", ")} or ${values.at(-1)}`;
 }
+
+/**
+ * `memory`, or the URL of a Redis (`--notes`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NOTES_URL } from "./flag_kinds.ts";
+ * assert.equal(NOTES_URL.parse("redis://localhost:6379/0", "--notes"), "redis://localhost:6379/0");
+ * assert.throws(() => NOTES_URL.parse("localhost", "--notes"), /must be 'memory' or redis/);
+ * ```
+ */
+export const NOTES_URL: FlagKind<string> = {
+  arg: "URL",
+  parse(value, flag) {
+    if (value !== "memory" && !/^rediss?:\/\//.test(value)) {
+      throw new UsageError(
+        `${flag} must be 'memory' or redis://host:port/db, got '${value}'`,
+      );
+    }
+    return value;
+  },
+};

@@ -25,6 +25,11 @@ import {
 import type { Feature } from "../domain/types.ts";
 import { MemoryNoteBoard, type NoteBoard } from "../domain/notes.ts";
 import { RedisNoteBoard } from "../domain/redis_notes.ts";
+import {
+  startWebServer,
+  type WebServer,
+  type WebServerOptions,
+} from "../web/server.ts";
 import { UsageError } from "./flags.ts";
 import type { ServerSettings } from "./server_flags.ts";
 
@@ -37,7 +42,12 @@ import type { ServerSettings } from "./server_flags.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { startFailure } from "./serve.ts";
- * import { UsageError } from "./flags.ts";
+ * import {
+  startWebServer,
+  type WebServer,
+  type WebServerOptions,
+} from "../web/server.ts";
+import { UsageError } from "./flags.ts";
  * assert.equal(startFailure(new UsageError("--port must be ...")), "--port must be ...");
  * assert.equal(startFailure(new TypeError("oops")), undefined);
  * ```
@@ -148,6 +158,35 @@ export async function listen(
     );
   } finally {
     if (quiet) grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
+  }
+}
+
+/**
+ * Starts the web port; a port that cannot be bound is a UsageError saying
+ * why in one line.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenWeb } from "./serve.ts";
+ * const web = await listenWeb({ handlers, host: "localhost", port: 8080 });
+ * ```
+ */
+export async function listenWeb(
+  options: WebServerOptions & { host: string; port: number },
+): Promise<WebServer> {
+  try {
+    return await startWebServer(options);
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.AddrInUse) &&
+      !(error instanceof Deno.errors.PermissionDenied) &&
+      !(error instanceof Deno.errors.AddrNotAvailable)
+    ) throw error;
+    throw new UsageError(
+      `cannot listen on ${options.host}:${options.port} (--web-port): ${
+        (error as Error).message
+      }`,
+    );
   }
 }
 

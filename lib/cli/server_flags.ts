@@ -20,7 +20,6 @@ import {
 } from "../domain/service.ts";
 import {
   defineFlags,
-  type FlagKind,
   flagsHelp,
   flagValues,
   readArgs,
@@ -30,24 +29,12 @@ import {
   alternatives,
   FILE,
   integer,
+  NOTES_URL,
   oneOf,
   SECONDS_AS_MS,
   SWITCH,
   text,
 } from "./flag_kinds.ts";
-
-/** `memory`, or the URL of a Redis. */
-const NOTES_URL: FlagKind<string> = {
-  arg: "URL",
-  parse(value, flag) {
-    if (value !== "memory" && !/^rediss?:\/\//.test(value)) {
-      throw new UsageError(
-        `${flag} must be 'memory' or redis://host:port/db, got '${value}'`,
-      );
-    }
-    return value;
-  },
-};
 
 const POSITIVE = integer();
 const CHAT = DEFAULT_ROUTE_CHAT_LIMITS;
@@ -75,6 +62,13 @@ export const SERVER_FLAGS = defineFlags({
     default: 50051,
     help: "port to bind; 0 picks a free one",
   },
+  "web-port": {
+    kind: integer({ min: 0, max: 65535, arg: "PORT" }),
+    default: 8080,
+    help:
+      "HTTP port for browsers and Connect/gRPC-Web clients (Deno.serve: the map page, the same four methods, WebSockets); 0 picks a free one; none with --tls-client-ca",
+  },
+  "no-web": { kind: SWITCH, default: false, help: "serve no web port" },
   db: {
     kind: FILE,
     absent:
@@ -238,6 +232,8 @@ export interface ServerSettings {
   host: string;
   /** Port to bind; 0 picks a free one. */
   port: number;
+  /** The web port (0 picks a free one); undefined with `--no-web`. */
+  webPort?: number;
   /** Features file; the world's cities when undefined. */
   db?: string;
   /** Whether a `db` with no features is served rather than refused. */
@@ -290,12 +286,23 @@ export function parseServerArgs(
   if ((given["tls-cert"] === undefined) !== (given["tls-key"] === undefined)) {
     throw new UsageError("--tls-cert and --tls-key must be given together");
   }
-  if (
-    given["tls-client-ca"] !== undefined && given["tls-cert"] === undefined
-  ) {
+  const mtls = given["tls-client-ca"] !== undefined;
+  if (mtls && given["tls-cert"] === undefined) {
     throw new UsageError("--tls-client-ca needs --tls-cert and --tls-key");
   }
+  // Deno.serve cannot verify client certificates: no web port under mTLS.
+  if (mtls && given["web-port"] !== undefined && !given["no-web"]) {
+    throw new UsageError(
+      "--web-port cannot serve --tls-client-ca: the web port (Deno.serve) cannot verify client certificates",
+    );
+  }
   const v = flagValues(SERVER_FLAGS, given);
+  const webPort = v["no-web"] || mtls ? undefined : v["web-port"];
+  if (webPort === 0 && v.workers > 1) {
+    throw new UsageError(
+      `--workers ${v.workers} needs a --web-port other than 0, which every worker binds, or --no-web`,
+    );
+  }
   const cert = v["tls-cert"];
   const key = v["tls-key"];
   const clientCa = v["tls-client-ca"];
@@ -308,6 +315,7 @@ export function parseServerArgs(
   return {
     host: v.host,
     port: v.port,
+    webPort,
     db: v.db,
     allowEmptyDb: v["allow-empty-db"],
     graceMs: v.grace,

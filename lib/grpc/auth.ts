@@ -100,10 +100,35 @@ function digest(text: string): Buffer {
 }
 
 /**
- * A server interceptor requiring `authorization: Bearer <token>` on every
- * call except health checks (and whatever `isOpen` allows). Tokens are
+ * Whether an `authorization` value is `Bearer <token>`. Tokens are
  * compared as SHA-256 digests with `timingSafeEqual`, so the time taken
- * says nothing about the token or its length.
+ * says nothing about the token or its length. Both ports check with it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bearerTokenMatcher } from "./auth.ts";
+ * const matches = bearerTokenMatcher("s3cret");
+ * assert.ok(matches("Bearer s3cret"));
+ * assert.ok(!matches("Bearer guess"));
+ * assert.ok(!matches(null));
+ * ```
+ */
+export function bearerTokenMatcher(
+  token: string,
+): (authorization: string | null) => boolean {
+  const expected = digest(checked(token, "token"));
+  return (authorization) => {
+    if (authorization === null) return false;
+    const match = /^bearer +(\S+)$/i.exec(authorization);
+    return match !== null && timingSafeEqual(digest(match[1]), expected);
+  };
+}
+
+/**
+ * A server interceptor requiring `authorization: Bearer <token>` on every
+ * call except health checks (and whatever `isOpen` allows), checked by
+ * {@link bearerTokenMatcher}.
  *
  * @example
  * ```ts ignore
@@ -116,12 +141,10 @@ export function bearerTokenInterceptor(
   token: string,
   isOpen: (path: string) => boolean = (path) => path.startsWith(HEALTH_PREFIX),
 ): grpc.ServerInterceptor {
-  const expected = digest(checked(token, "token"));
+  const matches = bearerTokenMatcher(token);
   const authorized = (metadata: grpc.Metadata): boolean => {
     const values = metadata.get("authorization");
-    if (values.length !== 1) return false;
-    const match = /^bearer +(\S+)$/i.exec(String(values[0]));
-    return match !== null && timingSafeEqual(digest(match[1]), expected);
+    return values.length === 1 && matches(String(values[0]));
   };
   return (method, call) =>
     asInterceptedCall(

@@ -1,0 +1,257 @@
+/**
+ * The web port: `Deno.serve` (HTTP/1.1 and h2c, or TLS) serving the four
+ * RouteGuide methods over Connect and gRPC-Web (binary and JSON) through
+ * connect-es's router, the page (`page.ts`) and the WebSocket streams
+ * (`websocket.ts`), all from the same `RouteGuideHandlers` as the gRPC
+ * port, with its token, message size limit and access log.
+ *
+ * @module
+ */
+import {
+  Code,
+  ConnectError,
+  createConnectRouter,
+  createContextValues,
+} from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { Status } from "../domain/errors.ts";
+import type { RouteGuideHandlers } from "../domain/service.ts";
+import { RouteGuide } from "../gen/es/route_guide_pb.ts";
+import { logCall } from "../grpc/access_log.ts";
+import { bearerTokenMatcher } from "../grpc/auth.ts";
+import type { ServerTls } from "../grpc/credentials.ts";
+import { DEFAULT_LIMITS, type ServerLimits } from "../grpc/limits.ts";
+import type { Logger } from "../grpc/log.ts";
+import {
+  toConnectImplementation,
+  WEB_CALL,
+  type WebCall,
+} from "./connect_service.ts";
+import { pageResponse } from "./page.ts";
+import { chunksOf, type Open, settle, toFetchResponse } from "./responses.ts";
+import { isWebSocketCall, serveWebSocketCall } from "./websocket.ts";
+
+/**
+ * How to start the web port.
+ *
+ * @example
+ * ```ts
+ * import type { WebServerOptions } from "./server.ts";
+ * const options: Partial<WebServerOptions> = { host: "127.0.0.1", port: 0 };
+ * ```
+ */
+export interface WebServerOptions {
+  /** The service to serve: the same object the gRPC port serves. */
+  handlers: RouteGuideHandlers;
+  /** Host to bind (default `localhost`). */
+  host?: string;
+  /** Port to bind; 0 picks a free one (default 8080). */
+  port?: number;
+  /** Serve HTTPS (HTTP/2 by ALPN); client certificates are not supported. */
+  tls?: ServerTls;
+  /** Require `Authorization: Bearer <token>` (a WebSocket: its subprotocol). */
+  token?: string;
+  /** Limits; the web port enforces `maxReceiveMessageBytes` and the outbound window. */
+  limits?: Partial<ServerLimits>;
+  /** Writes the access log and internal errors when set. */
+  logger?: Logger;
+  /** Whether `logger` gets the access log (default true). */
+  accessLog?: boolean;
+  /** Let several processes bind the port, the kernel balancing connections (Linux). */
+  reusePort?: boolean;
+}
+
+/**
+ * A running web port.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startWebServer } from "./server.ts";
+ * import { createRouteGuide } from "../domain/service.ts";
+ * import { FeatureDatabase } from "../domain/features.ts";
+ * import { MemoryNoteBoard } from "../domain/notes.ts";
+ * const handlers = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
+ * const web = await startWebServer({ handlers, host: "127.0.0.1", port: 0 });
+ * const response = await fetch(`${web.url}/routeguide.RouteGuide/GetFeature`, {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ latitude: 1, longitude: 2 }),
+ * });
+ * // An unnamed feature: JSON leaves out the empty name.
+ * assert.deepEqual(await response.json(), { location: { latitude: 1, longitude: 2 } });
+ * await web.close();
+ * ```
+ */
+export interface WebServer {
+  /** The port actually bound. */
+  readonly port: number;
+  /** `host:port` as bound. */
+  readonly address: string;
+  /** `http://host:port` (or `https://`), for browsers and Connect clients. */
+  readonly url: string;
+  /**
+   * Stops taking calls, gives those in flight up to `graceMs` (default 5 s)
+   * to finish, then ends the rest. Resolves once stopped.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts the web port and resolves once it listens.
+ *
+ * @example
+ * ```ts ignore
+ * const web = await startWebServer({ handlers, port: 8080 });
+ * ```
+ */
+export async function startWebServer(
+  options: WebServerOptions,
+): Promise<WebServer> {
+  if (options.tls?.clientCa) {
+    throw new Error(
+      "the web port cannot require client certificates (Deno.serve does not verify them)",
+    );
+  }
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const logger = options.logger;
+  const accessLog = logger && (options.accessLog ?? true) ? logger : undefined;
+  const report = (method: string, error: unknown) =>
+    logger?.error("internal error", {
+      method,
+      error: error instanceof Error ? error.stack : String(error),
+    });
+  const authorized = options.token === undefined
+    ? undefined
+    : bearerTokenMatcher(options.token);
+  const shutdown = new AbortController();
+  let pastGrace = false;
+  const open = new Set<Open>();
+
+  const router = createConnectRouter({
+    grpc: false, // native gRPC is the gRPC port's
+    readMaxBytes: limits.maxReceiveMessageBytes,
+    shutdownSignal: shutdown.signal,
+    requestGate(context) {
+      const call = context.values.get(WEB_CALL);
+      if (call) call.context = context;
+      if (
+        authorized && !authorized(context.requestHeader.get("authorization"))
+      ) {
+        throw new ConnectError(
+          "missing or wrong bearer token in the authorization header",
+          Code.Unauthenticated,
+        );
+      }
+    },
+  }).service(RouteGuide, toConnectImplementation(options.handlers, report));
+  const routes = new Map<string, UniversalHandler>(
+    router.handlers.map((handler) => [handler.requestPath, handler]),
+  );
+
+  const webSocketOptions = {
+    handlers: options.handlers,
+    authorized,
+    limits,
+    report,
+    log: (call: WebCall) => accessLog && logCall(accessLog, call),
+    open,
+  };
+
+  async function handle(
+    request: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Promise<Response> {
+    const page = pageResponse(request);
+    if (page !== undefined) return page;
+    const url = request.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const query = url.indexOf("?", start);
+    const path = query < 0 ? url.slice(start) : url.slice(start, query);
+    const handler = routes.get(path);
+    if (handler === undefined) {
+      return new Response("not found\n", { status: 404 });
+    }
+    const call: WebCall = {
+      method: path,
+      peer: `${info.remoteAddr.hostname}:${info.remoteAddr.port}`,
+      code: Status.OK,
+      start: performance.now(),
+      received: 0,
+      sent: 0,
+    };
+    if (isWebSocketCall(request)) {
+      return serveWebSocketCall(
+        request,
+        handler.method,
+        call,
+        webSocketOptions,
+      );
+    }
+    // Not request.signal: Deno aborts it once a response has been sent, as
+    // if the client had gone. A stream's client going away is seen as its
+    // response being cancelled; a unary call is over before it matters.
+    const cancel = handler.method.methodKind === "unary"
+      ? undefined
+      : new AbortController();
+    const response = await handler({
+      httpVersion: "",
+      method: request.method,
+      url,
+      header: request.headers,
+      body: chunksOf(request.body),
+      signal: cancel?.signal ?? shutdown.signal,
+      contextValues: createContextValues().set(WEB_CALL, call),
+    });
+    return toFetchResponse(response, (cancelled) => {
+      if (cancelled) cancel?.abort();
+      if (accessLog === undefined) return;
+      settle(call, response.status, cancelled, pastGrace);
+      logCall(accessLog, call);
+    }, open);
+  }
+
+  const tls = options.tls && {
+    cert: new TextDecoder().decode(options.tls.cert),
+    key: new TextDecoder().decode(options.tls.key),
+  };
+  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: options.host ?? "localhost",
+    port: options.port ?? 8080,
+    reusePort: options.reusePort,
+    ...tls,
+    onListen: resolve,
+    onError(error) {
+      report("web", error);
+      return new Response("internal error\n", { status: 500 });
+    },
+  }, handle);
+  const bound = await listening;
+  const host = bound.hostname.includes(":")
+    ? `[${bound.hostname}]`
+    : bound.hostname;
+  const address = `${host}:${bound.port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    port: bound.port,
+    address,
+    url: `${tls ? "https" : "http"}://${address}`,
+    close(graceMs = 5_000) {
+      closing ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          pastGrace = true;
+          shutdown.abort(
+            new ConnectError("the server is shutting down", Code.Canceled),
+          );
+          for (const end of open) end();
+        }, graceMs);
+        server.shutdown().then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,336 @@
+/**
+ * RecordRoute and RouteChat for browsers, which cannot stream a request
+ * body over fetch: a WebSocket at the method's path, subprotocol
+ * `routeguide.v1` (plus `bearer.<base64url(token)>` when the server has a
+ * token: browsers cannot set headers on a WebSocket). Each binary message
+ * is one protobuf request or response; the text message `end` ends the
+ * browser's input. A call that fails closes with 4000 + its gRPC status
+ * code and the message as the reason; one that succeeds closes with 1000.
+ *
+ * @module
+ */
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  fromBinary,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import { RouteGuideError, Status } from "../domain/errors.ts";
+import type {
+  ChatSession,
+  RouteGuideHandlers,
+  RouteRecorder,
+} from "../domain/service.ts";
+import type * as rg from "../domain/types.ts";
+import {
+  PointSchema,
+  RouteNoteSchema,
+  RouteSummarySchema,
+} from "../gen/es/route_guide_pb.ts";
+import type { ServerLimits } from "../grpc/limits.ts";
+import type { InternalErrorReporter, WebCall } from "./connect_service.ts";
+
+/** The subprotocol every RouteGuide WebSocket speaks. */
+export const WEB_SOCKET_PROTOCOL = "routeguide.v1";
+
+/** Request bytes a call may have waiting while the handler works on one. */
+const MAX_WAITING_BYTES = 1 << 20;
+
+/** How long a browser may leave a window of answers unread. */
+const STALL_MS = 2_000;
+
+function notReading(): RouteGuideError {
+  return new RouteGuideError(
+    Status.RESOURCE_EXHAUSTED,
+    "the client is not reading its answers",
+  );
+}
+
+/** What `server.ts` gives every WebSocket call. */
+export interface WebSocketOptions {
+  handlers: RouteGuideHandlers;
+  authorized?: (authorization: string | null) => boolean;
+  limits: ServerLimits;
+  report: InternalErrorReporter;
+  log: (call: WebCall) => void;
+  /** Calls in flight; each ends itself when called (server shutdown). */
+  open: Set<() => void>;
+}
+
+/**
+ * Whether `request` asks for a WebSocket.
+ *
+ * @example
+ * ```ts
+ * import { isWebSocketCall } from "./websocket.ts";
+ * isWebSocketCall(new Request("http://localhost/", { headers: { upgrade: "websocket" } })); // true
+ * ```
+ */
+export function isWebSocketCall(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
+const encoder = new TextEncoder();
+
+/** `message` cut to the 123 bytes a close frame's reason may hold. */
+function closeReason(message: string): string {
+  const bytes = encoder.encode(message);
+  if (bytes.length <= 123) return message;
+  let end = 123;
+  while ((bytes[end] & 0xc0) === 0x80) end--; // not inside a character
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}
+
+/** The token a `bearer.<base64url>` subprotocol carries, as a header value. */
+function bearer(protocols: string[]): string | null {
+  const entry = protocols.find((p) => p.startsWith("bearer."));
+  if (entry === undefined) return null;
+  try {
+    const base64 = entry.slice(7).replaceAll("-", "+").replaceAll("_", "/");
+    return `Bearer ${atob(base64)}`;
+  } catch {
+    return null;
+  }
+}
+
+/** One request type and how the call takes it. */
+interface Feeder<S extends DescMessage> {
+  schema: S;
+  /** Takes a request; a promise holds the next one back. */
+  take(request: MessageShape<S>): void | Promise<void>;
+  /** After `end`: the last answer, if any. */
+  finish(): void | Promise<void>;
+}
+
+/**
+ * Answers a WebSocket upgrade at RecordRoute's or RouteChat's path (400
+ * for other methods or without the subprotocol) and runs the call.
+ */
+export function serveWebSocketCall(
+  request: Request,
+  method: DescMethod,
+  call: WebCall,
+  options: WebSocketOptions,
+): Response {
+  const protocols = (request.headers.get("sec-websocket-protocol") ?? "")
+    .split(",").map((p) => p.trim());
+  if (!protocols.includes(WEB_SOCKET_PROTOCOL)) {
+    return new Response(
+      `a RouteGuide WebSocket needs the subprotocol ${WEB_SOCKET_PROTOCOL}\n`,
+      { status: 400 },
+    );
+  }
+  if (method.name !== "RecordRoute" && method.name !== "RouteChat") {
+    return new Response(
+      "WebSockets serve RecordRoute and RouteChat; call the others over Connect or gRPC-Web\n",
+      { status: 400 },
+    );
+  }
+  const { socket, response } = Deno.upgradeWebSocket(request, {
+    protocol: WEB_SOCKET_PROTOCOL,
+  });
+  socket.binaryType = "arraybuffer";
+  const abort = new AbortController();
+  let ended = false;
+  let session: RouteRecorder | ChatSession | undefined;
+
+  const end = (code: number, message?: string) => {
+    if (ended) return;
+    ended = true;
+    options.open.delete(shutdown);
+    abort.abort();
+    session?.end?.();
+    call.code = code;
+    call.details = message;
+    if (socket.readyState === WebSocket.OPEN) {
+      if (code === Status.OK) socket.close(1000);
+      else socket.close(4000 + code, closeReason(message ?? ""));
+    }
+    options.log(call);
+  };
+  const fail = (error: unknown) => {
+    if (error instanceof RouteGuideError) return end(error.code, error.message);
+    options.report(method.name, error);
+    end(Status.INTERNAL, "internal error");
+  };
+  const shutdown = () =>
+    end(Status.CANCELLED, "cancelled by the server at shutdown");
+  options.open.add(shutdown);
+
+  const send = <S extends DescMessage>(schema: S, message: MessageShape<S>) => {
+    call.sent++;
+    socket.send(toBinary(schema, message));
+  };
+  // A browser that stops reading leaves answers in the socket's buffer.
+  // Past one connection's window, the next request waits until the
+  // browser has read them; if it has not within STALL_MS, the call ends
+  // rather than hold more. So the socket holds at most a window and one
+  // request's answers (RouteChat's are bounded by the note board).
+  const window = options.limits.connectionWindowBytes;
+  let stalled = false;
+  const room = (): Promise<void> | undefined => {
+    if (socket.bufferedAmount <= window) return undefined;
+    stalled = true;
+    const since = Date.now();
+    return new Promise((resolve, reject) => {
+      const look = () => {
+        if (ended || socket.bufferedAmount <= window) {
+          stalled = false;
+          resolve();
+        } else if (Date.now() - since >= STALL_MS) reject(notReading());
+        else setTimeout(look, 10);
+      };
+      setTimeout(look, 10);
+    });
+  };
+
+  let feeder: Feeder<DescMessage>;
+  const context = { signal: abort.signal };
+  const start = () => {
+    if (method.name === "RecordRoute") {
+      const recorder = options.handlers.recordRoute(context);
+      session = recorder;
+      feeder = {
+        schema: PointSchema,
+        take: (point) => recorder.add(point as rg.Point),
+        async finish() {
+          send(
+            RouteSummarySchema,
+            create(RouteSummarySchema, await recorder.finish()),
+          );
+        },
+      } as Feeder<typeof PointSchema> as unknown as Feeder<DescMessage>;
+    } else {
+      const chat = options.handlers.routeChat(context);
+      session = chat;
+      const answer = (notes: readonly rg.RouteNote[]) => {
+        for (const note of notes) {
+          send(
+            RouteNoteSchema,
+            create(RouteNoteSchema, {
+              location: note.location ?? undefined,
+              message: note.message,
+            }),
+          );
+        }
+      };
+      feeder = {
+        schema: RouteNoteSchema,
+        take(note) {
+          const exchange = () => {
+            const answers = chat.note({
+              location: note.location ?? null,
+              message: note.message,
+            });
+            return answers instanceof Promise
+              ? answers.then(answer)
+              : answer(answers);
+          };
+          return room()?.then(exchange) ?? exchange();
+        },
+        finish() {},
+      } as Feeder<typeof RouteNoteSchema> as unknown as Feeder<DescMessage>;
+    }
+  };
+
+  /** One message from the browser; a promise while the handler works. */
+  const step = (data: string | ArrayBuffer): void | Promise<void> => {
+    if (typeof data === "string") {
+      if (data !== "end") {
+        throw new RouteGuideError(
+          Status.INVALID_ARGUMENT,
+          `the only text message is 'end', got ${
+            JSON.stringify(data.slice(0, 20))
+          }`,
+        );
+      }
+      const last = feeder.finish();
+      return last instanceof Promise
+        ? last.then(() => end(Status.OK))
+        : end(Status.OK);
+    }
+    if (data.byteLength > options.limits.maxReceiveMessageBytes) {
+      throw new RouteGuideError(
+        Status.RESOURCE_EXHAUSTED,
+        `message of ${data.byteLength} bytes is larger than the limit, ${options.limits.maxReceiveMessageBytes}`,
+      );
+    }
+    let message;
+    try {
+      message = fromBinary(feeder.schema, new Uint8Array(data));
+    } catch (error) {
+      throw new RouteGuideError(
+        Status.INVALID_ARGUMENT,
+        `message does not decode as ${feeder.schema.typeName}: ${
+          (error as Error).message
+        }`,
+      );
+    }
+    call.received++;
+    return feeder.take(message);
+  };
+
+  // Requests are handled one at a time, in order; those arriving while a
+  // handler's promise is pending wait, up to MAX_WAITING_BYTES.
+  const waiting: (string | ArrayBuffer)[] = [];
+  let waitingBytes = 0;
+  const size = (data: string | ArrayBuffer) =>
+    typeof data === "string" ? data.length : data.byteLength;
+  let busy = false;
+  const drain = async () => {
+    busy = true;
+    try {
+      while (waiting.length > 0 && !ended) {
+        const next = waiting.shift()!;
+        waitingBytes -= size(next);
+        const pending = step(next);
+        if (pending instanceof Promise) await pending;
+      }
+    } catch (error) {
+      fail(error);
+    }
+    busy = false;
+  };
+  socket.onopen = () => {
+    if (options.authorized && !options.authorized(bearer(protocols))) {
+      return end(
+        Status.UNAUTHENTICATED,
+        "missing or wrong bearer token in the bearer.<base64url(token)> subprotocol",
+      );
+    }
+    try {
+      start();
+    } catch (error) {
+      fail(error);
+    }
+  };
+  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+    if (ended) return;
+    if (!busy) {
+      try {
+        const pending = step(event.data);
+        if (pending instanceof Promise) {
+          busy = true;
+          pending.then(drain, (error) => {
+            busy = false;
+            fail(error);
+          });
+        }
+      } catch (error) {
+        fail(error);
+      }
+    } else if ((waitingBytes += size(event.data)) > MAX_WAITING_BYTES) {
+      fail(
+        stalled ? notReading() : new RouteGuideError(
+          Status.RESOURCE_EXHAUSTED,
+          `more than ${MAX_WAITING_BYTES} bytes of requests waiting for the server`,
+        ),
+      );
+    } else waiting.push(event.data);
+  };
+  socket.onclose = () => end(Status.CANCELLED, "cancelled by the client");
+  socket.onerror = () => end(Status.CANCELLED, "cancelled by the client");
+  return response;
+}

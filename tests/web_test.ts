@@ -1,0 +1,237 @@
+/**
+ * The web port against clients we did not write: connect-es's own clients
+ * (Connect and gRPC-Web, binary and JSON, over fetch's HTTP/1.1 and over
+ * h2c), Deno's WebSocket, `buf curl` and `curl`. Every answer is compared
+ * with what our gRPC client gets from the gRPC port for the same input:
+ * both ports serve one handler object.
+ */
+import assert from "node:assert/strict";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import type { Feature, Point, RouteNote } from "../lib/domain/types.ts";
+import * as es from "../lib/gen/es/route_guide_pb.ts";
+import {
+  h2Transports,
+  startBothPorts,
+  transports,
+  webSocketCall,
+} from "./_web_helpers.ts";
+import { capturingLogger, gridFeatures } from "./_prod_helpers.ts";
+import { collect, REPO_ROOT, startServerProcess } from "./helpers.ts";
+
+/** `items` as a request stream. */
+async function* each<T>(items: T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+/** A protobuf-es message as the domain's plain object. */
+function plain(feature: es.Feature): Feature {
+  const { location } = feature;
+  return {
+    name: feature.name,
+    location: location
+      ? { latitude: location.latitude, longitude: location.longitude }
+      : null,
+  };
+}
+
+const FEATURES = gridFeatures(300);
+const HIT: Point = FEATURES[42].location!;
+const MISS: Point = { latitude: 1, longitude: 1 };
+const AREA = {
+  lo: { latitude: 500, longitude: 0 },
+  hi: { latitude: 25_000, longitude: 0 },
+};
+
+Deno.test("every transport gets GetFeature and ListFeatures answers equal to the gRPC port's", async () => {
+  await using ports = await startBothPorts(FEATURES);
+  const expected = {
+    hit: await ports.client.getFeature(HIT),
+    miss: await ports.client.getFeature(MISS),
+    area: await collect(ports.client.listFeatures(AREA)),
+  };
+  assert.equal(expected.area.length, 246);
+  for (const [name, transport] of transports(ports.web.url)) {
+    const client = createClient(es.RouteGuide, transport);
+    assert.deepEqual(plain(await client.getFeature(HIT)), expected.hit, name);
+    assert.deepEqual(plain(await client.getFeature(MISS)), expected.miss, name);
+    const area = await collect(client.listFeatures(AREA));
+    assert.deepEqual(area.map(plain), expected.area, name);
+  }
+});
+
+Deno.test("RecordRoute and RouteChat stream over h2c as over gRPC, on one note board", async () => {
+  await using ports = await startBothPorts(FEATURES);
+  const route = FEATURES.slice(0, 30).map((f) => f.location!);
+  const summary = await ports.client.recordRoute(route);
+  const here = { latitude: 7, longitude: 7 };
+  const note = (message: string): RouteNote => ({ location: here, message });
+  await collect(ports.client.routeChat([note("from gRPC")]));
+  let seen = ["from gRPC"];
+  for (const [name, transport] of h2Transports(ports.web.url)) {
+    const client = createClient(es.RouteGuide, transport);
+    const web = await client.recordRoute(each(route));
+    assert.deepEqual(
+      { ...web, $typeName: undefined },
+      { ...summary, $typeName: undefined },
+      name,
+    );
+    const answers = await collect(
+      client.routeChat(each([{ location: here, message: name }])),
+    );
+    assert.deepEqual(answers.map((n) => n.message), seen, name);
+    seen = [...seen, name];
+  }
+  const last = await collect(ports.client.routeChat([note("last")]));
+  assert.deepEqual(last.map((n) => n.message), seen);
+});
+
+Deno.test("WebSocket RecordRoute and RouteChat answer as gRPC does, with notes shared between the ports", async () => {
+  await using ports = await startBothPorts(FEATURES);
+  const route = FEATURES.slice(10, 40).map((f) => f.location!);
+  const point = (p: Point) =>
+    toBinary(es.PointSchema, create(es.PointSchema, p));
+  const recorded = await webSocketCall(ports.web.url, "RecordRoute", [
+    ...route.map(point),
+    "end",
+  ]);
+  assert.equal(recorded.code, 1000, recorded.reason);
+  assert.equal(recorded.answers.length, 1);
+  const summary = fromBinary(es.RouteSummarySchema, recorded.answers[0]);
+  assert.deepEqual(
+    { ...summary, $typeName: undefined },
+    { ...await ports.client.recordRoute(route), $typeName: undefined },
+  );
+
+  const here = { latitude: 9, longitude: 9 };
+  await collect(ports.client.routeChat([{ location: here, message: "grpc" }]));
+  const note = (message: string) =>
+    toBinary(
+      es.RouteNoteSchema,
+      create(es.RouteNoteSchema, { location: here, message }),
+    );
+  const chat = await webSocketCall(ports.web.url, "RouteChat", [
+    note("ws 1"),
+    note("ws 2"),
+    "end",
+  ]);
+  assert.equal(chat.code, 1000, chat.reason);
+  assert.deepEqual(
+    chat.answers.map((a) => fromBinary(es.RouteNoteSchema, a).message),
+    ["grpc", "grpc", "ws 1"],
+  );
+  const after = await collect(
+    ports.client.routeChat([{ location: here, message: "grpc again" }]),
+  );
+  assert.deepEqual(after.map((n) => n.message), ["grpc", "ws 1", "ws 2"]);
+});
+
+/** Pinned, as in deno.json "imports". */
+const BUF = "npm:@bufbuild/buf@1.74.0";
+
+async function run(command: string, args: string[]): Promise<string> {
+  const { success, stdout, stderr } = await new Deno.Command(command, {
+    args,
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(stdout);
+  assert.ok(
+    success,
+    `${args.join(" ")}: ${out}${new TextDecoder().decode(stderr)}`,
+  );
+  return out;
+}
+
+/** buf prints one JSON object per message, pretty, back to back. */
+function messages(out: string): unknown[] {
+  return out.trim() === ""
+    ? []
+    : JSON.parse(`[${out.trim().replace(/\n}\n{/g, "\n},\n{")}]`);
+}
+
+Deno.test("buf curl calls every method over Connect and gRPC-Web; curl posts JSON to GetFeature", async () => {
+  await using ports = await startBothPorts(FEATURES);
+  const url = (method: string) =>
+    `${ports.web.url}/routeguide.RouteGuide/${method}`;
+  const hit = { name: "feature 42", location: { latitude: 4200 } };
+  for (const protocol of ["connect", "grpcweb"]) {
+    const buf = (method: string, data: unknown[]) =>
+      run(Deno.execPath(), [
+        ...["run", "-A", "--quiet", BUF, "curl", "--protocol", protocol],
+        ...["--schema", "protos/route_guide.proto", "--http2-prior-knowledge"],
+        ...["-d", data.map((d) => JSON.stringify(d)).join("\n"), url(method)],
+      ]).then(messages);
+    assert.deepEqual(await buf("GetFeature", [HIT]), [hit], protocol);
+    const listed = await buf("ListFeatures", [{
+      lo: { latitude: 4100 },
+      hi: { latitude: 4200 },
+    }]);
+    assert.deepEqual(listed, [
+      { name: "feature 41", location: { latitude: 4100 } },
+      hit,
+    ], protocol);
+    const summary = await buf("RecordRoute", [HIT, HIT]);
+    assert.deepEqual(summary, [{ pointCount: 2, featureCount: 2 }], protocol);
+    const here = { latitude: 3, longitude: 3 };
+    const chat = await buf("RouteChat", [{
+      location: here,
+      message: protocol,
+    }]);
+    assert.equal(chat.length, protocol === "connect" ? 0 : 1, protocol);
+  }
+  const curl = await run("curl", [
+    ...["-sS", "-H", "content-type: application/json"],
+    ...["-d", JSON.stringify(HIT), url("GetFeature")],
+  ]);
+  assert.deepEqual(JSON.parse(curl), hit);
+});
+
+Deno.test("the web port's access log lines read as the gRPC port's", async () => {
+  const { logger, lines } = capturingLogger();
+  await using ports = await startBothPorts(FEATURES, { logger });
+  await ports.client.getFeature(HIT);
+  const grpcLine = lines.pop()!;
+  const [[, transport]] = transports(ports.web.url);
+  const client = createClient(es.RouteGuide, transport);
+  await client.getFeature(HIT);
+  const webLine = lines.pop()!;
+  assert.deepEqual(Object.keys(webLine), Object.keys(grpcLine));
+  assert.deepEqual(
+    { ...webLine, time: 0, ms: 0, peer: "" },
+    { ...grpcLine, time: 0, ms: 0, peer: "" },
+  );
+  assert.match(String(webLine.peer), /^127\.0\.0\.1:\d+$/);
+  await collect(client.listFeatures(AREA));
+  assert.deepEqual(
+    { ...lines.pop(), time: 0, ms: 0, peer: "" },
+    {
+      level: "info",
+      time: 0,
+      method: "/routeguide.RouteGuide/ListFeatures",
+      peer: "",
+      code: "OK",
+      ms: 0,
+      in: 1,
+      out: 246,
+      msg: "call",
+    },
+  );
+});
+
+Deno.test("server.ts names both ports in its listening line and serves the web one; --no-web turns it off", async () => {
+  await using server = await startServerProcess(["--db", await db()]);
+  const web = /web=(http:\/\/\S+)/.exec(server.firstLine)?.[1];
+  assert.ok(web, server.firstLine);
+  const client = createClient(es.RouteGuide, transports(web)[0][1]);
+  assert.equal((await client.getFeature(HIT)).name, "feature 42");
+  await using off = await startServerProcess(["--db", await db(), "--no-web"]);
+  assert.match(off.firstLine, / web=off$/);
+});
+
+async function db(): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify(FEATURES));
+  return path;
+}
