@@ -225,10 +225,12 @@ export class ServerProcess extends Child {
   /** Starts a server (port 0 unless `args` say) and waits for its listening line. */
   static async start(args: string[]): Promise<ServerProcess> {
     const server = new ServerProcess(
-      // The web port is not what these tests are about (web_test.ts).
-      args.includes("--port")
-        ? ["--no-web", ...args]
-        : ["--port", "0", "--no-web", ...args],
+      [
+        ...(args.includes("--port") ? [] : ["--port", "0"]),
+        // No web port unless asked for: these tests are about gRPC.
+        ...(args.includes("--web-port") ? [] : ["--no-web"]),
+        ...args,
+      ],
     );
     try {
       const [, address] = await server.stdout.waitFor(

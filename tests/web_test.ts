@@ -17,7 +17,14 @@ import {
   webSocketCall,
 } from "./_web_helpers.ts";
 import { capturingLogger, gridFeatures } from "./_prod_helpers.ts";
-import { collect, REPO_ROOT, startServerProcess } from "./helpers.ts";
+import { collect, freePort, REPO_ROOT, startServerProcess } from "./helpers.ts";
+import {
+  hasRedis,
+  RedisProcess,
+  ServerProcess,
+  skipped,
+  until,
+} from "./scale_helpers.ts";
 
 /** `items` as a request stream. */
 async function* each<T>(items: T[]): AsyncGenerator<T> {
@@ -235,3 +242,48 @@ async function db(): Promise<string> {
   await Deno.writeTextFile(path, JSON.stringify(FEATURES));
   return path;
 }
+
+/** The pids listening on TCP `port`, from `ss`. */
+async function listeners(port: number): Promise<number[]> {
+  const out = await run("ss", ["-ltnpH", `sport = :${port}`]);
+  return [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])).sort();
+}
+
+Deno.test({
+  name: "--workers 2 bind the one --web-port in every worker and serve it" +
+    skipped("redis-server"),
+  ignore: !hasRedis,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "routeguide-web-" });
+    const redis = await RedisProcess.start(dir);
+    const webPort = freePort();
+    const server = await ServerProcess.start([
+      ...["--workers", "2", "--notes", redis.url(), "--db", await db()],
+      ...["--web-port", String(webPort)],
+    ]);
+    try {
+      const url = `http://127.0.0.1:${webPort}`;
+      assert.match(
+        server.stdout.lines.join("\n"),
+        new RegExp(` web=${url}$`, "m"),
+      );
+      const workers = await run("pgrep", ["-P", String(server.process.pid)]);
+      const pids = workers.trim().split("\n").map(Number).sort();
+      assert.equal(pids.length, 2);
+      // Each worker binds it once its gRPC port is up.
+      await until(
+        "both workers on the web port",
+        async () =>
+          String(await listeners(webPort)) === String(pids) ? true : undefined,
+      );
+      for (const [name, transport] of transports(url)) {
+        const client = createClient(es.RouteGuide, transport);
+        assert.equal((await client.getFeature(HIT)).name, "feature 42", name);
+      }
+    } finally {
+      await server.stop();
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

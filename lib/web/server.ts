@@ -57,7 +57,10 @@ export interface WebServerOptions {
   logger?: Logger;
   /** Whether `logger` gets the access log (default true). */
   accessLog?: boolean;
-  /** Let several processes bind the port, the kernel balancing connections (Linux). */
+  /**
+   * Let several processes bind the port, the kernel balancing connections
+   * (Linux; an unstable Deno API: `--unstable-net`, as deno.json sets).
+   */
   reusePort?: boolean;
 }
 
