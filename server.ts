@@ -8,7 +8,12 @@
 import { createLogger, LOG_LEVELS } from "./lib/grpc/log.ts";
 import { FeatureDatabase } from "./lib/domain/features.ts";
 import { createRouteGuide } from "./lib/domain/service.ts";
-import { isWorker, startWorkers } from "./lib/cli/workers.ts";
+import {
+  isWorker,
+  startWorkers,
+  workerId,
+  workerReady,
+} from "./lib/cli/workers.ts";
 import { parseServerArgs } from "./lib/cli/server_flags.ts";
 import {
   connectNotes,
@@ -42,9 +47,13 @@ if ("help" in settings) {
   Deno.exit(0);
 }
 const { host, graceMs, workers } = settings;
+// Under --workers every process writes to the one stdout: whole lines,
+// each worker's tagged with its number.
 const logger = createLogger({
   format: settings.logFormat,
   level: settings.logLevel,
+  fields: workerId === undefined ? undefined : { worker: workerId },
+  shared: workers > 1,
 });
 // The listening line is a status line, not a log line: it prints at
 // every --log-level (a supervisor or a user waits for it).
@@ -70,13 +79,21 @@ function onStopSignal(stop: (signal: string) => void): void {
 }
 const { tls, token } = await orFail(() => loadSecurity(settings));
 
+const warning = denoWarning(Deno.version.deno);
+if (warning && !isWorker) console.error(`routeguide server: ${warning}`);
+
 if (workers > 1 && !isWorker) {
   // The primary only checks Redis (one clear line if it is down), forks
-  // and waits: the workers load features and serve.
+  // and waits: the workers load features and serve. Its few lines go out
+  // at once, to keep their place among the workers' lines.
+  const say = (level: "info" | "warn", message: string) => {
+    logger[level](message);
+    logger.flush?.();
+  };
   await (await orFail(() => connectNotes(settings))).close(); // reachability only
   let pool;
   try {
-    pool = await startWorkers(workers, (line) => logger.warn(line));
+    pool = await startWorkers(workers, say);
   } catch (error) {
     fail((error as Error).message);
   }
@@ -91,19 +108,15 @@ if (workers > 1 && !isWorker) {
   );
   const running = pool;
   const stop = async (signal: string) => {
-    logger.info(`${signal}: shutting down ${workers} workers`);
+    say("info", `${signal}: shutting down ${workers} workers`);
     await running.close(graceMs + 5_000);
-    logger.info("RouteGuide server stopped");
-    logger.flush?.(); // the logger batches stdout writes
+    say("info", "RouteGuide server stopped");
     Deno.exit(0);
   };
   onStopSignal(stop);
   // The workers keep this process alive; nothing below runs here.
   await new Promise(() => {});
 }
-
-const warning = denoWarning(Deno.version.deno);
-if (warning) console.error(`routeguide server: ${warning}`);
 
 const features = new FeatureDatabase(
   await orFail(() => loadFeatures(settings)),
@@ -140,8 +153,11 @@ async function shutdown(signal: string): Promise<void> {
 onStopSignal(shutdown);
 // Announce the address only once a signal would shut down gracefully: a
 // supervisor may signal as soon as it sees this line. With --workers the
-// primary prints the one listening line for all.
-if (!isWorker) {
+// primary prints the one listening line for all, once all are ready.
+if (isWorker) {
+  logger.flush?.();
+  workerReady();
+} else {
   announce(
     `RouteGuide server listening on ${server.address} with ${features.size} feature${
       features.size === 1 ? "" : "s"

@@ -236,7 +236,7 @@ Deno.test({
 
 Deno.test({
   name:
-    `under --workers a replaced worker is a logged line, and a doubled SIGINT stops once${
+    `under --workers every line is a whole log line, in order; a replaced worker is logged, and a doubled SIGINT stops once${
       skipped("redis-server")
     }`,
   ignore: !hasRedis,
@@ -248,6 +248,8 @@ Deno.test({
       redis.url(),
       "--workers",
       "2",
+      "--log-format",
+      "json",
     ]);
     try {
       // One of the primary's children: a worker.
@@ -259,18 +261,56 @@ Deno.test({
       );
       Deno.kill(worker, "SIGKILL");
       await server.stdout.waitFor(
-        /^\S+ WARN worker \d+ exited; starting another$/,
+        /"level":"warn",.*"msg":"worker \d+ exited \(SIGKILL\); starting another"/,
+        server.status,
+      );
+      // Until then, a signal would kill the replacement where it stands.
+      await server.stdout.waitFor(
+        /"level":"info",.*"msg":"worker \d+ ready, in place of worker \d+"/,
         server.status,
       );
       server.process.kill("SIGINT");
       server.process.kill("SIGINT");
       assert.equal((await server.status).code, 0);
-      const stops = server.stdout.lines.filter((line) =>
-        /SIGINT: shutting down/.test(line)
+      const lines = server.stdout.lines.filter((line) => line !== "").map(
+        (line) => JSON.parse(line),
       );
-      assert.deepEqual(stops.map((line) => line.replace(/^\S+ /, "")), [
-        "INFO SIGINT: shutting down 2 workers",
+      for (const line of lines) {
+        assert.match(line.time, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+        assert.ok(["info", "warn"].includes(line.level), line.level);
+      }
+      // Each worker's own two lines, between the primary's first and last.
+      const [killed] = lines[1].msg.match(/\d+/);
+      const [replacement] = lines[2].msg.match(/\d+/);
+      const byWorker = new Map<number, string[]>();
+      for (const line of lines.slice(4, -1)) {
+        assert.equal(typeof line.worker, "number", line.msg);
+        byWorker.set(line.worker, [
+          ...byWorker.get(line.worker) ?? [],
+          line.msg,
+        ]);
+      }
+      assert.equal(byWorker.size, 2);
+      assert.ok(byWorker.has(Number(replacement)));
+      assert.ok(!byWorker.has(Number(killed)));
+      for (const told of byWorker.values()) {
+        assert.deepEqual(told, [
+          "SIGTERM: shutting down (grace 5 s)",
+          "RouteGuide server stopped",
+        ]);
+      }
+      const told = lines.map((line) => line.worker ?? line.msg);
+      assert.deepEqual([...told.slice(0, 4), told.at(-1)], [
+        lines[0].msg,
+        `worker ${killed} exited (SIGKILL); starting another`,
+        `worker ${replacement} ready, in place of worker ${killed}`,
+        "SIGINT: shutting down 2 workers",
+        "RouteGuide server stopped",
       ]);
+      assert.match(
+        lines[0].msg,
+        /^RouteGuide server listening on 127\.0\.0\.1:\d+ with 2 workers$/,
+      );
     } finally {
       await server.stop("SIGKILL");
       await redis.stop();

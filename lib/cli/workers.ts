@@ -40,10 +40,41 @@ export interface WorkerPool {
 export const isWorker: boolean = cluster.isWorker;
 
 /**
+ * This worker's number (1, 2, ...; a replacement gets the next one), or
+ * undefined in the primary: its log lines carry it.
+ *
+ * @example
+ * ```ts
+ * import { workerId } from "./workers.ts";
+ * const fields = workerId === undefined ? undefined : { worker: workerId };
+ * ```
+ */
+export const workerId: number | undefined = cluster.worker?.id;
+
+/** What a worker sends the primary once it is ready. */
+const READY = "routeguide:ready";
+
+/**
+ * In a worker: tells the primary that this worker is ready, listening with
+ * its signal handlers in place (a signal then stops it gracefully).
+ * {@link startWorkers} resolves once every worker has said so.
+ *
+ * @example
+ * ```ts
+ * import { isWorker, workerReady } from "./workers.ts";
+ * if (isWorker) workerReady();
+ * ```
+ */
+export function workerReady(): void {
+  cluster.worker?.send(READY);
+}
+
+/**
  * In the primary process: forks `count` workers running this same script
- * with the same arguments, and resolves once all of them listen. Rejects
- * (after stopping the others) when a worker exits before it listens. A
- * worker that dies later is replaced.
+ * with the same arguments, and resolves once all of them are ready (see
+ * {@link workerReady}). Rejects (after stopping the others) when a worker
+ * exits before it is ready. A worker that dies later is replaced; `log`
+ * says so (at warn), and when the replacement is ready (at info).
  *
  * @example
  * ```ts ignore
@@ -52,51 +83,62 @@ export const isWorker: boolean = cluster.isWorker;
  *   const pool = await startWorkers(2);
  *   console.log(`listening on port ${pool.port}`);
  * } else {
- *   // start the server as usual: listen() is shared through the primary
+ *   // start the server as usual (listen() is shared through the
+ *   // primary), then call workerReady()
  * }
  * ```
  */
 export function startWorkers(
   count: number,
-  log: (line: string) => void = console.error,
+  log: (level: "info" | "warn", line: string) => void = (_, line) =>
+    console.error(line),
 ): Promise<WorkerPool> {
   if (!cluster.isPrimary) {
     throw new Error("startWorkers must run in the primary process");
   }
   const live = new Set<Worker>();
-  const listening = new Set<Worker>();
+  const ready = new Set<Worker>();
   let closing = false;
   let port = 0;
 
   return new Promise<WorkerPool>((resolve, reject) => {
     let started = false;
-    const fork = () => {
+    const fork = (replacing?: number) => {
       const worker = cluster.fork();
       live.add(worker);
-      worker.on("listening", (address) => {
-        listening.add(worker);
-        port = address.port;
-        if (!started && listening.size === count) {
+      worker.on("listening", (address) => port = address.port);
+      worker.on("message", (message) => {
+        if (message !== READY) return;
+        ready.add(worker);
+        if (replacing !== undefined) {
+          log(
+            "info",
+            `worker ${worker.id} ready, in place of worker ${replacing}`,
+          );
+        } else if (!started && ready.size === count) {
           started = true;
           resolve(pool);
         }
       });
-      worker.on("exit", () => {
+      worker.on("exit", (code: number | null, signal: string | null) => {
         live.delete(worker);
-        const wasListening = listening.delete(worker);
+        const wasReady = ready.delete(worker);
         if (closing) return;
+        const exited = `worker ${worker.id} exited (${
+          signal ?? `status ${code}`
+        })`;
         if (!started) {
           // A worker could not start (its own line says why): stop them all.
           started = true;
           pool.close(0).then(() =>
-            reject(new Error(`worker ${worker.id} exited before it listened`))
+            reject(new Error(`${exited} before it was ready`))
           );
-        } else if (wasListening) {
-          log(`worker ${worker.id} exited; starting another`);
-          fork();
+        } else if (wasReady) {
+          log("warn", `${exited}; starting another`);
+          fork(worker.id);
         } else {
           // Replacing a worker that cannot start would loop for ever.
-          log(`worker ${worker.id} exited before it listened; not replaced`);
+          log("warn", `${exited} before it was ready; not replaced`);
         }
       });
     };

@@ -4,7 +4,8 @@
  * output) are held and written in batches (one synchronous write per 64 Ki
  * characters or per 50 ms, and at exit), because one write per line cost
  * the access log more than the call it logs; `flush()` writes what is held,
- * for a process about to `Deno.exit`.
+ * for a process about to `Deno.exit`. Processes that share an output
+ * (`--workers`) write whole lines, a pipe's atomic write at a time.
  *
  * @module
  */
@@ -100,6 +101,14 @@ export interface LoggerOptions {
   output?: LogOutput;
   /** The clock, for tests (default: `new Date()`). */
   now?: () => Date;
+  /** Fields on every line, after the line's own (such as `worker`). */
+  fields?: LogFields;
+  /**
+   * Whether other processes write to the same output (as `--workers`
+   * do): batches are then written as whole lines, at most 4 KiB at a time,
+   * which a pipe takes in one piece, so lines never mix mid-line.
+   */
+  shared?: boolean;
 }
 
 /**
@@ -115,6 +124,8 @@ export interface LogOutput {
 const BATCH_CHARS = 65_536;
 /** How long a line may wait for a batch to fill. */
 const BATCH_MS = 50;
+/** Bytes a pipe writes whole, never mixed with other writers' (PIPE_BUF). */
+const PIPE_BUF = 4096;
 /** A text value that needs no quotes. */
 const BARE = /^[^\s"=]+$/;
 
@@ -133,36 +144,48 @@ function isoNow(): string {
   return iso;
 }
 
+/** A line's fields, then `always` (the logger's own, formatted once). */
 type Format = (
   time: string,
   label: string,
   message: string,
   fields: LogFields | undefined,
+  always: string,
 ) => string;
 
-/** `TIME LEVEL message key=value ...`, strings JSON-quoted if need be. */
-const textLine: Format = (time, label, message, fields) => {
-  let line = `${time} ${label} ${message}`;
+/** ` key=value ...`, strings JSON-quoted if need be. */
+function textFields(fields: LogFields | undefined): string {
+  let text = "";
   for (const key in fields) {
     const value = fields[key];
     if (value === undefined) continue;
-    line += typeof value === "string" && !BARE.test(value)
+    text += typeof value === "string" && !BARE.test(value)
       ? ` ${key}=${JSON.stringify(value)}`
       : ` ${key}=${value}`;
   }
-  return line;
-};
+  return text;
+}
 
-/** `{"level":..,"time":..,...fields,"msg":..}`: pino's layout. */
-const jsonLine: Format = (time, label, message, fields) => {
-  let line = `{"level":"${label}","time":"${time}"`;
+/** `,"key":value...`. */
+function jsonFields(fields: LogFields | undefined): string {
+  let text = "";
   for (const key in fields) {
     const value = fields[key];
     if (value === undefined) continue;
-    line += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+    text += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
   }
-  return `${line},"msg":${JSON.stringify(message)}}`;
-};
+  return text;
+}
+
+/** `TIME LEVEL message key=value ...`. */
+const textLine: Format = (time, label, message, fields, always) =>
+  `${time} ${label} ${message}${textFields(fields)}${always}`;
+
+/** `{"level":..,"time":..,...fields,"msg":..}`: pino's layout. */
+const jsonLine: Format = (time, label, message, fields, always) =>
+  `{"level":"${label}","time":"${time}"${jsonFields(fields)}${always},"msg":${
+    JSON.stringify(message)
+  }}`;
 
 /**
  * Lines held as one string and written to `output` in one synchronous
@@ -174,10 +197,12 @@ class Batches {
   #held = "";
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #output: LogOutput;
+  readonly #shared: boolean;
   readonly #encoder = new TextEncoder();
 
-  constructor(output: LogOutput) {
+  constructor(output: LogOutput, shared: boolean) {
     this.#output = output;
+    this.#shared = shared;
     // Runs on Deno.exit and on a natural end of the event loop.
     globalThis.addEventListener("unload", () => this.flush());
   }
@@ -199,9 +224,22 @@ class Batches {
     let bytes = this.#encoder.encode(this.#held);
     this.#held = "";
     while (bytes.length > 0) {
-      bytes = bytes.subarray(this.#output.writeSync(bytes));
+      bytes = bytes.subarray(this.#output.writeSync(
+        this.#shared ? wholeLines(bytes) : bytes,
+      ));
     }
   }
+}
+
+/**
+ * The longest start of `bytes` made of whole lines and at most PIPE_BUF
+ * bytes long; a longer first line whole (it cannot be written in one piece).
+ */
+function wholeLines(bytes: Uint8Array): Uint8Array {
+  if (bytes.length <= PIPE_BUF) return bytes;
+  const end = bytes.lastIndexOf(10, PIPE_BUF - 1) + 1 ||
+    bytes.indexOf(10) + 1 || bytes.length;
+  return bytes.subarray(0, end);
 }
 
 /**
@@ -226,21 +264,40 @@ class Batches {
  *   '{"level":"warn","time":"1970-01-01T00:00:00.000Z","ms":12.5,"msg":"slow"}',
  * ]);
  * ```
+ *
+ * @example A worker's lines: tagged, and written in whole lines
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createLogger } from "./log.ts";
+ * const writes: string[] = [];
+ * const decoder = new TextDecoder();
+ * const output = { writeSync: (bytes: Uint8Array) => writes.push(decoder.decode(bytes)) && bytes.length };
+ * const logger = createLogger({ output, shared: true, fields: { worker: 2 } });
+ * for (let i = 0; i < 100; i++) logger.info("x".repeat(100), { i });
+ * logger.flush?.();
+ * assert.ok(writes.length > 1);
+ * for (const text of writes) {
+ *   assert.ok(text.length <= 4096 && text.endsWith("\n"));
+ * }
+ * assert.match(writes.join("").split("\n")[99], / INFO x{100} i=99 worker=2$/);
+ * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const { now, level = "info" } = options;
   const json = options.format === "json";
   const format = json ? jsonLine : textLine;
   const time = now ? () => now().toISOString() : isoNow;
+  const always = json ? jsonFields(options.fields) : textFields(options.fields);
   const batches = options.write
     ? undefined
-    : new Batches(options.output ?? Deno.stdout);
+    : new Batches(options.output ?? Deno.stdout, options.shared ?? false);
   const write = options.write ?? ((line: string) => batches!.add(line));
   const lowest = LOG_LEVELS.indexOf(level);
   const at = (name: LogLevel): Logger["info"] => {
     if (LOG_LEVELS.indexOf(name) < lowest) return () => {};
     const label = json ? name : name.toUpperCase();
-    return (message, fields) => write(format(time(), label, message, fields));
+    return (message, fields) =>
+      write(format(time(), label, message, fields, always));
   };
   return {
     debug: at("debug"),
