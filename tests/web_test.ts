@@ -67,6 +67,46 @@ Deno.test("every transport gets GetFeature and ListFeatures answers equal to the
   }
 });
 
+Deno.test("binary Connect GetFeature answers alike on the fast path and through connect-es's router", async () => {
+  const token = "t0ken";
+  await using ports = await startBothPorts(FEATURES, { token });
+  const url = `${ports.web.url}/routeguide.RouteGuide/GetFeature`;
+  const point = (p: Point) =>
+    toBinary(es.PointSchema, create(es.PointSchema, p));
+  const bodies = [
+    point(HIT),
+    point(MISS),
+    point({ latitude: -1e9, longitude: 0 }),
+  ];
+  for (const body of bodies) {
+    for (const authorization of [`Bearer ${token}`, "Bearer nope"]) {
+      const answers = [];
+      // A timeout is one thing the fast path leaves to connect-es.
+      const timeouts: Record<string, string>[] = [
+        {},
+        { "connect-timeout-ms": "10000" },
+      ];
+      for (const timeout of timeouts) {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/proto",
+            authorization,
+            ...timeout,
+          },
+          body,
+        });
+        answers.push({
+          status: response.status,
+          type: response.headers.get("content-type"),
+          body: [...new Uint8Array(await response.arrayBuffer())],
+        });
+      }
+      assert.deepEqual(answers[0], answers[1]);
+    }
+  }
+});
+
 Deno.test("RecordRoute and RouteChat stream over h2c as over gRPC, on one note board", async () => {
   await using ports = await startBothPorts(FEATURES);
   const route = FEATURES.slice(0, 30).map((f) => f.location!);

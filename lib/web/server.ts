@@ -27,6 +27,7 @@ import {
   WEB_CALL,
   type WebCall,
 } from "./connect_service.ts";
+import { fastGetFeature, GET_FEATURE_PATH } from "./fast_unary.ts";
 import { pageResponse } from "./page.ts";
 import { chunksOf, type Open, settle, toFetchResponse } from "./responses.ts";
 import { isWebSocketCall, serveWebSocketCall } from "./websocket.ts";
@@ -152,6 +153,12 @@ export async function startWebServer(
     router.handlers.map((handler) => [handler.requestPath, handler]),
   );
 
+  const fastOptions = {
+    handlers: options.handlers,
+    authorized,
+    maxReceiveMessageBytes: limits.maxReceiveMessageBytes,
+    report,
+  };
   const webSocketOptions = {
     handlers: options.handlers,
     authorized,
@@ -191,6 +198,15 @@ export async function startWebServer(
         webSocketOptions,
       );
     }
+    let rpc = request;
+    if (path === GET_FEATURE_PATH) {
+      const fast = await fastGetFeature(request, call, fastOptions);
+      if (fast instanceof Response) {
+        if (accessLog) logCall(accessLog, call);
+        return fast;
+      }
+      rpc = fast ?? request; // read by the fast path, or not
+    }
     // Not request.signal: Deno aborts it once a response has been sent, as
     // if the client had gone. A stream's client going away is seen as its
     // response being cancelled; a unary call is over before it matters.
@@ -199,10 +215,10 @@ export async function startWebServer(
       : new AbortController();
     const response = await handler({
       httpVersion: "",
-      method: request.method,
+      method: rpc.method,
       url,
-      header: request.headers,
-      body: chunksOf(request.body),
+      header: rpc.headers,
+      body: chunksOf(rpc.body),
       signal: cancel?.signal ?? shutdown.signal,
       contextValues: createContextValues().set(WEB_CALL, call),
     });
