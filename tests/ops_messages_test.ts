@@ -161,6 +161,46 @@ Deno.test("a call still running when the grace period runs out ends UNAVAILABLE,
   }
 });
 
+Deno.test("a client too slow to take its answers before the cut is told the server ended the call", async () => {
+  await using server = await startServerProcess(["--grace", "0.2"]);
+  const list = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["run", "-q", "-P", "client.ts", "--addr", server.address],
+      ...["list", "-90", "-180", "90", "180"],
+    ],
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(list.stderr).text();
+  const output = list.stdout.getReader();
+  try {
+    await output.read(); // the server is answering
+    // Unread, the client's stdout fills and it stops reading the call, so
+    // the server's status is stuck behind its answers until the cut.
+    assert.equal((await server.stop()).code, 0);
+    assert.match(
+      server.lines().join("\n"),
+      /^\S+ INFO call method=\/routeguide\.RouteGuide\/ListFeatures .*code=UNAVAILABLE .*details="the server shut down before the call finished"$/m,
+    );
+  } finally {
+    while (!(await output.read()).done) { /* the rest of the answers */ }
+  }
+  // Which of the two the client hears depends on how far it read when
+  // the cut came; grpc-js tells a cut as CANCELLED or UNAVAILABLE.
+  const { code } = await list.status;
+  assert.equal(code, 1);
+  const at = server.address;
+  assert.ok(
+    [
+      `routeguide client: UNAVAILABLE: the server at ${at} shut down before the call finished (try again once it is back)\n`,
+      `routeguide client: UNAVAILABLE: the connection to ${at} was cut before the call finished (the server may have stopped; try again once it is back)\n`,
+      `routeguide client: CANCELLED: the connection to ${at} was cut before the call finished (the server may have stopped; try again once it is back)\n`,
+    ].includes(await stderr),
+    await stderr,
+  );
+});
+
 /** Whether `script` (util-linux) can give a command a terminal. */
 const hasScript = await new Deno.Command("script", {
   args: ["--version"],

@@ -60,6 +60,8 @@ export function describeFailure(
       } else if (details.startsWith("the server shut down before")) {
         message =
           `the server at ${address} shut down before the call finished (try again once it is back)`;
+      } else if (details === "Connection dropped") {
+        message = cutOff(address);
       } else {
         message = `cannot reach ${address}${
           tlsTrouble(details, tls) ?? `: ${details}`
@@ -71,10 +73,24 @@ export function describeFailure(
       message =
         `no complete answer from ${address} within ${timeoutSeconds} s (see --timeout)`;
       break;
+    case Status.CANCELLED:
+      // This client cancels no call it does not fail itself (with the
+      // error that made it give up), so the server did.
+      message = details === "Call cancelled" ? cutOff(address) : details;
+      break;
     default:
       message = details;
   }
   return { message: `${failure.codeName}: ${message}`, exitCode: 1 };
+}
+
+/**
+ * A call cut off in mid-call, such as one whose status could not get past
+ * the answers its client had not read when the server cut its connections
+ * at shutdown: grpc-js says "Connection dropped" or "Call cancelled".
+ */
+function cutOff(address: string): string {
+  return `the connection to ${address} was cut before the call finished (the server may have stopped; try again once it is back)`;
 }
 
 function oneLine(text: string): string {
