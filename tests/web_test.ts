@@ -16,6 +16,7 @@ import {
   transports,
   webSocketCall,
 } from "./_web_helpers.ts";
+import { createLogger } from "../lib/grpc/log.ts";
 import { capturingLogger, gridFeatures } from "./_prod_helpers.ts";
 import { collect, freePort, REPO_ROOT, startServerProcess } from "./helpers.ts";
 import {
@@ -91,6 +92,50 @@ Deno.test("binary Connect GetFeature answers alike on the fast path and through 
           method: "POST",
           headers: {
             "content-type": "application/proto",
+            authorization,
+            ...timeout,
+          },
+          body,
+        });
+        answers.push({
+          status: response.status,
+          type: response.headers.get("content-type"),
+          body: [...new Uint8Array(await response.arrayBuffer())],
+        });
+      }
+      assert.deepEqual(answers[0], answers[1]);
+    }
+  }
+});
+
+Deno.test("binary Connect ListFeatures answers alike on the fast path and through connect-es's router", async () => {
+  const token = "t0ken";
+  await using ports = await startBothPorts(FEATURES, { token });
+  const url = `${ports.web.url}/routeguide.RouteGuide/ListFeatures`;
+  const rectangle = (r: { lo?: Point; hi?: Point }) => {
+    const bytes = toBinary(es.RectangleSchema, create(es.RectangleSchema, r));
+    const body = new Uint8Array(5 + bytes.length);
+    new DataView(body.buffer).setUint32(1, bytes.length);
+    body.set(bytes, 5);
+    return body;
+  };
+  const world = {
+    lo: { latitude: 0, longitude: 0 },
+    hi: { latitude: 1e6, longitude: 0 },
+  };
+  const bodies = [rectangle(AREA), rectangle(world), rectangle({ lo: HIT })];
+  for (const body of bodies) {
+    for (const authorization of [`Bearer ${token}`, "Bearer nope"]) {
+      const answers = [];
+      const timeouts: Record<string, string>[] = [
+        {},
+        { "connect-timeout-ms": "10000" },
+      ];
+      for (const timeout of timeouts) {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/connect+proto",
             authorization,
             ...timeout,
           },
@@ -326,4 +371,38 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("a ListFeatures stream the client stops mid-way is logged CANCELLED by the client, on the fast path and through connect-es", async () => {
+  let logged = Promise.withResolvers<Record<string, unknown>>();
+  const logger = createLogger({
+    format: "json",
+    write(line) {
+      const fields = JSON.parse(line);
+      if (fields.method.endsWith("/ListFeatures")) logged.resolve(fields);
+    },
+  });
+  await using ports = await startBothPorts(gridFeatures(100_000), { logger });
+  const world = {
+    lo: { latitude: 0, longitude: 0 },
+    hi: { latitude: 900_000_000, longitude: 1_000_000 },
+  };
+  // Binary Connect takes the fast path; JSON goes through connect-es.
+  for (const [name, transport] of transports(ports.web.url).slice(0, 2)) {
+    logged = Promise.withResolvers();
+    const client = createClient(es.RouteGuide, transport);
+    const abort = new AbortController();
+    let seen = 0;
+    await assert.rejects(async () => {
+      for await (
+        const _ of client.listFeatures(world, { signal: abort.signal })
+      ) {
+        if (++seen === 10) abort.abort();
+      }
+    });
+    const line = await logged.promise;
+    assert.equal(line.code, "CANCELLED", name);
+    assert.equal(line.details, "cancelled by the client", name);
+    assert.ok(Number(line.out) < 100_000, `${name}: ${line.out} sent`);
+  }
 });

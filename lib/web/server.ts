@@ -27,7 +27,12 @@ import {
   WEB_CALL,
   type WebCall,
 } from "./connect_service.ts";
-import { fastGetFeature, GET_FEATURE_PATH } from "./fast_unary.ts";
+import {
+  fastGetFeature,
+  fastListFeatures,
+  GET_FEATURE_PATH,
+  LIST_FEATURES_PATH,
+} from "./fast_paths.ts";
 import { pageResponse } from "./page.ts";
 import { chunksOf, type Open, settle, toFetchResponse } from "./responses.ts";
 import { isWebSocketCall, serveWebSocketCall } from "./websocket.ts";
@@ -198,15 +203,21 @@ export async function startWebServer(
         webSocketOptions,
       );
     }
-    let rpc = request;
-    if (path === GET_FEATURE_PATH) {
-      const fast = await fastGetFeature(request, call, fastOptions);
-      if (fast instanceof Response) {
-        if (accessLog) logCall(accessLog, call);
-        return fast;
-      }
-      rpc = fast ?? request; // read by the fast path, or not
+    const logged = (cancelled: boolean) => {
+      if (accessLog === undefined) return;
+      settle(call, 200, cancelled, pastGrace);
+      logCall(accessLog, call);
+    };
+    const fast = path === GET_FEATURE_PATH
+      ? await fastGetFeature(request, call, fastOptions)
+      : path === LIST_FEATURES_PATH
+      ? await fastListFeatures(request, call, fastOptions, logged, open)
+      : undefined;
+    if (fast instanceof Response) {
+      if (path === GET_FEATURE_PATH) logged(false);
+      return fast;
     }
+    const rpc = fast ?? request; // read by a fast path, or not
     // Not request.signal: Deno aborts it once a response has been sent, as
     // if the client had gone. A stream's client going away is seen as its
     // response being cancelled; a unary call is over before it matters.
