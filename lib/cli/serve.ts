@@ -42,12 +42,7 @@ import type { ServerSettings } from "./server_flags.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { startFailure } from "./serve.ts";
- * import {
-  startWebServer,
-  type WebServer,
-  type WebServerOptions,
-} from "../web/server.ts";
-import { UsageError } from "./flags.ts";
+ * import { UsageError } from "./flags.ts";
  * assert.equal(startFailure(new UsageError("--port must be ...")), "--port must be ...");
  * assert.equal(startFailure(new TypeError("oops")), undefined);
  * ```
