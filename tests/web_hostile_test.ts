@@ -328,3 +328,38 @@ Deno.test("a WebSocket client that never reads its answers ends with 4008, the a
   });
   await assertServing(ports.web.url);
 });
+
+Deno.test("a binary Connect body sent without its length is read up to the limit, then refused as connect-es refuses it", async () => {
+  await using ports = await startBothPorts(FEATURES);
+  const url = `${ports.web.url}/routeguide.RouteGuide/GetFeature`;
+  // A stream body: fetch sends it chunked, with no content-length.
+  const streamed = (bytes: Uint8Array<ArrayBuffer>) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 1000) {
+          controller.enqueue(bytes.subarray(at, at + 1000));
+        }
+        controller.close();
+      },
+    });
+  const post = async (body: Uint8Array<ArrayBuffer>, length: boolean) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: length ? body : streamed(body),
+    });
+    return { status: response.status, body: await response.text() };
+  };
+  const point = toBinary(
+    es.PointSchema,
+    create(es.PointSchema, HERE),
+  ) as Uint8Array<ArrayBuffer>;
+  assert.deepEqual(await post(point, false), await post(point, true));
+  const large = new Uint8Array(70_000);
+  assert.deepEqual(await post(large, false), {
+    status: 429,
+    body:
+      `{"code":"resource_exhausted","message":"message size is larger than configured readMaxBytes 65536"}`,
+  });
+  await assertServing(ports.web.url);
+});

@@ -59,7 +59,8 @@ const JSON_TYPE = { "content-type": "application/json" };
 function takes(request: Request, type: string, maxBytes: number): boolean {
   const headers = request.headers;
   const version = headers.get("connect-protocol-version");
-  const length = Number(headers.get("content-length") ?? NaN);
+  // HTTP/2 clients need not declare a length: then readBody bounds it.
+  const length = Number(headers.get("content-length") ?? 0);
   return request.method === "POST" &&
     headers.get("content-type") === type &&
     (version === null || version === "1") &&
@@ -81,13 +82,47 @@ function unauthorized(
   }
 }
 
-/** The same request for connect-es, its body already read. */
-function again(request: Request, body: Uint8Array<ArrayBuffer>): Request {
+/** The same request for connect-es, its body already read (or begun). */
+function again(request: Request, body: BodyInit): Request {
   return new Request(request.url, {
     method: "POST",
     headers: request.headers,
     body,
   });
+}
+
+/**
+ * The body, read up to `max` bytes; past that, a stream of all of it as
+ * sent (read so far, then the rest), for connect-es to refuse in its words.
+ */
+async function readBody(
+  request: Request,
+  max: number,
+): Promise<Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>> {
+  if (request.headers.has("content-length") || request.body === null) {
+    return new Uint8Array(await request.arrayBuffer());
+  }
+  const reader = request.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    parts.push(r.value);
+    size += r.value.length;
+    if (size > max) {
+      return new ReadableStream({
+        start(controller) {
+          for (const part of parts) controller.enqueue(part);
+        },
+        async pull(controller) {
+          const next = await reader.read();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+    }
+  }
+  return concat(parts) as Uint8Array<ArrayBuffer>;
 }
 
 function errorResponse(error: ConnectError): Response {
@@ -115,10 +150,11 @@ export async function fastGetFeature(
   if (!takes(request, "application/proto", max)) return undefined;
   let error = unauthorized(request, options);
   if (error === undefined) {
-    const body = new Uint8Array(await request.arrayBuffer());
+    const body = await readBody(request, max);
+    if (body instanceof ReadableStream) return again(request, body);
     let point;
     try {
-      if (body.length > options.maxReceiveMessageBytes) throw body.length;
+      if (body.length > max) throw body.length;
       point = decodePoint(body);
     } catch {
       return again(request, body);
@@ -194,7 +230,8 @@ export async function fastListFeatures(
   };
   const refused = unauthorized(request, options);
   if (refused) return end(refused);
-  const body = new Uint8Array(await request.arrayBuffer());
+  const body = await readBody(request, max);
+  if (body instanceof ReadableStream) return again(request, body);
   const view = new DataView(body.buffer);
   let rectangle;
   try {
