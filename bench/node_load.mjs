@@ -8,7 +8,8 @@
 //   node bench/node_load.mjs ttff PORT SECONDS RECTANGLE_HEX
 import http2 from "node:http2";
 
-const [mode, port, seconds, extra] = process.argv.slice(2);
+// ttff's optional fifth argument: a content type (Connect on the web port).
+const [mode, port, seconds, extra, contentType] = process.argv.slice(2);
 const HEADERS = {
   ":method": "POST",
   "content-type": "application/grpc",
@@ -42,7 +43,11 @@ function call(session, path, body) {
     const started = process.hrtime.bigint();
     let first = 0n;
     let bytes = 0;
-    const stream = session.request({ ...HEADERS, ":path": path });
+    const stream = session.request({
+      ...HEADERS,
+      ...(contentType ? { "content-type": contentType } : {}),
+      ":path": path,
+    });
     stream.on("data", (chunk) => {
       if (first === 0n) first = process.hrtime.bigint();
       bytes += chunk.length;

@@ -18,6 +18,7 @@ import {
   type H2Workload,
   LIST_FEATURES,
   RECORD_ROUTE,
+  timeToFirstFeature,
 } from "./loads.ts";
 import { COLUMN, ROW, type Table } from "./report.ts";
 import { type Running, start, stop } from "./servers.ts";
@@ -61,6 +62,7 @@ function pairedH2load(bench: Bench, workload: H2Workload): PairedWork {
         method,
         body,
         `${concurrency} ${calls}`,
+        server.web,
       );
       return done.calls * workload.unitsPerCall(bench);
     },
@@ -154,6 +156,8 @@ interface PairedRow {
  *   lookup of 18 ns in a call of about 100 us);
  * - ours against naive on GetFeature (100,000 features; one pair, the
  *   margin being about 2x);
+ * - ours' web port (Connect, binary, h2c) against its gRPC port on
+ *   GetFeature and ListFeatures (100,000 features);
  * - ours on 100,000 features against ours on 100 (cost flat in database
  *   size; all pairs: one server process can differ from the next by
  *   10-20%);
@@ -216,6 +220,25 @@ function plan(bench: Bench): PairedRow[] {
     });
   }
   if (has("ours")) {
+    // Ours' two ports, each server on the one server core: Connect (binary,
+    // h2c) on the web port against gRPC on the grpc-js port.
+    const web = (size: string, body: string): Side => ({
+      ...side("web", size),
+      body,
+    });
+    rows.push({
+      label: "GetFeature, 100k features, web port / gRPC port, paired",
+      a: side("ours", "100k"),
+      b: web("100k", "get100k.raw"),
+      work: get,
+      column: "ours",
+    }, {
+      label: `${ROW.listFeatures(bench.inRect)}, web port / gRPC port, paired`,
+      a: side("ours", "100k", "list.bin"),
+      b: web("100k", "list.bin"),
+      work: four[1][3],
+      column: "ours",
+    });
     rows.push({
       label: "GetFeature, ours on 100k / ours on 100 features, paired",
       a: side("ours", "100"),
@@ -238,5 +261,14 @@ export async function runPaired(bench: Bench, table: Table): Promise<void> {
   for (const { label, a, b, work, pairs, column } of plan(bench)) {
     const ratios = await paired(bench, a, b, pairs ?? work.pairs, work);
     table.paired(label, ratios, column);
+  }
+  if (bench.names.includes("ours")) {
+    // Not paired: a latency, measured one call at a time.
+    const web = await start(bench, "web", `${bench.dir}/db100k.json`);
+    try {
+      table.record(ROW.ttffWeb, "ours", await timeToFirstFeature(bench, web));
+    } finally {
+      await stop(web);
+    }
   }
 }

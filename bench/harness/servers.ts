@@ -26,6 +26,8 @@ export interface Running {
   /** Where the server's output goes. */
   log: string;
   port: number;
+  /** Ours' web port (Connect) is what `port` is, not a gRPC port. */
+  web: boolean;
   /** From spawn to "listening on PORT", in ms. */
   startMs: number;
 }
@@ -48,6 +50,10 @@ function serverArgs(setup: ServerSetup, name: string, db: string): string[] {
       return ["bench/naive_server.ts", "--db", db];
     case "ceiling":
       return ["bench/ceiling_server.ts", "--db", db];
+    case "web": // ours, loaded on its web port
+      return serverArgs(setup, "ours", db).map((arg) =>
+        arg === "--no-web" ? "--web-port=0" : arg
+      );
     case "before":
     case "ours": {
       if (setup.aa) {
@@ -110,14 +116,16 @@ export async function start(
     stderr: "inherit",
     stdin: "null",
   }).spawn();
+  const web = name === "web";
   const [, port] = await waitForFile(
     log,
-    /listening on (?:[\w.]+:)?(\d+)/,
+    web ? / web=http:\/\/[\d.]+:(\d+)/ : /listening on (?:[\w.]+:)?(\d+)/,
     process.status,
   ).catch((error) => {
     throw new Error(`${name}: ${error.message}`);
   });
-  return { process, log, port: Number(port), startMs: performance.now() - t0 };
+  const startMs = performance.now() - t0;
+  return { process, log, port: Number(port), web, startMs };
 }
 
 /** Kills a server and removes its log. */

@@ -89,8 +89,8 @@ export async function checkTools(): Promise<void> {
 
 /**
  * Makes the run's directory: db100.json and db100k.json (generated
- * places), the request bodies get100.bin, get100k.bin, list.bin and
- * route.bin, and `before/` with `--before`. Remove `dir` when done.
+ * places), the request bodies get100.bin, get100k.bin (and get100k.raw,
+ * unframed), list.bin and route.bin, and `before/` with `--before`. Remove `dir` when done.
  */
 export async function prepare(options: Options): Promise<Bench> {
   const unknown = options.servers.filter((s) => !SERVER_NAMES.includes(s));
@@ -153,6 +153,8 @@ async function writeData(
     `${dir}/get100k.bin`,
     grpcFrame(encodePoint(middle(large))),
   );
+  // The same Point bare: a unary Connect body, for ours' web port.
+  await Deno.writeFile(`${dir}/get100k.raw`, encodePoint(middle(large)));
   await Deno.writeFile(`${dir}/list.bin`, rectangle);
   await Deno.writeFile(
     `${dir}/route.bin`,

@@ -15,6 +15,7 @@
  * @module
  */
 import { ConnectError } from "@connectrpc/connect";
+import { setImmediate } from "node:timers";
 import {
   codeToHttpStatus,
   endStreamToJson,
@@ -48,7 +49,12 @@ export interface FastPathOptions {
 const UNARY_CONTEXT: CallContext = { signal: new AbortController().signal };
 const PROTO = { "content-type": "application/proto" };
 const STREAM = { "content-type": "application/connect+proto" };
-/** Features encoded into one chunk of a ListFeatures answer, at most. */
+/**
+ * Features encoded into one chunk of a ListFeatures answer, at most: a
+ * small first chunk, so that the first features go out at once, then
+ * larger ones, fewer writes.
+ */
+const FIRST_CHUNK_BYTES = 1 << 10;
 const CHUNK_BYTES = 32 << 10;
 const JSON_TYPE = { "content-type": "application/json" };
 
@@ -277,7 +283,14 @@ export async function fastListFeatures(
         stream = controller;
       },
       async pull(controller) {
+        // The stream pulls again as soon as Deno takes a chunk: without a
+        // turn of the event loop in between, every chunk would be made
+        // before the first went out (measured: first feature after the
+        // last, 13 ms for 5,000 features, against 1.6 ms).
+        if (call.sent > 0) await new Promise((next) => setImmediate(next));
+        if (over) return;
         const parts: Uint8Array[] = [];
+        const limit = call.sent === 0 ? FIRST_CHUNK_BYTES : CHUNK_BYTES;
         let size = 0; // of the features' frames
         let last: ConnectError | undefined | null = null; // null: not yet
         try {
@@ -292,7 +305,7 @@ export async function fastListFeatures(
             parts.push(frame(0, bytes));
             size += 5 + bytes.length;
             call.sent++;
-          } while (sync && size < CHUNK_BYTES);
+          } while (sync && size < limit);
         } catch (error) {
           last = toConnectError("ListFeatures", error, options.report);
           call.code = last.code;
