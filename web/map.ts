@@ -62,6 +62,9 @@ export class WorldMap {
   marker: { point: Point; label: string } | undefined;
 
   readonly #context: CanvasRenderingContext2D;
+  readonly #land = layer();
+  readonly #points = layer();
+  #pointsDrawn = 0;
   #latitudes = new Int32Array(4096);
   #longitudes = new Int32Array(4096);
   #count = 0;
@@ -70,6 +73,8 @@ export class WorldMap {
   #x0 = 0;
   #y0 = 0;
   #view: Box = WORLD_BOX;
+  #width = 0;
+  #height = 0;
   #frame = 0;
 
   constructor(canvas: HTMLCanvasElement) {
@@ -93,16 +98,20 @@ export class WorldMap {
 
   /** The degrees under a screen position, clamped to the world. */
   toDegrees(x: number, y: number): [number, number] {
-    return [
-      clamp((this.#y0 - y) / this.#scale, -90, 90),
-      clamp((x - this.#x0) / this.#scale, -180, 180),
-    ];
+    const [latitude, longitude] = this.#unclamped(x, y);
+    return [clamp(latitude, -90, 90), clamp(longitude, -180, 180)];
+  }
+
+  #unclamped(x: number, y: number): [number, number] {
+    return [(this.#y0 - y) / this.#scale, (x - this.#x0) / this.#scale];
   }
 
   /** Shows `box` whole, centred, as large as the canvas allows. */
   fit(box: Box): void {
     const { width, height } = this.canvas.getBoundingClientRect();
     if (width === 0 || height === 0) return;
+    this.#width = width;
+    this.#height = height;
     const spanX = Math.max(box.east - box.west, 1e-4);
     const spanY = Math.max(box.north - box.south, 1e-4);
     this.#scale = Math.min(width / spanX, height / spanY);
@@ -115,7 +124,7 @@ export class WorldMap {
   /** Zooms by `factor` keeping the degrees under (x, y) in place. */
   zoom(factor: number, x: number, y: number): void {
     const scale = clamp(this.#scale * factor, this.#minScale(), 200_000);
-    const [latitude, longitude] = this.toDegrees(x, y);
+    const [latitude, longitude] = this.#unclamped(x, y);
     this.#scale = scale;
     this.#x0 = x - longitude * scale;
     this.#y0 = y + latitude * scale;
@@ -137,6 +146,7 @@ export class WorldMap {
   /** Removes every listed feature. */
   clearFeatures(): void {
     this.#count = 0;
+    this.#pointsDrawn = 0;
     this.redraw();
   }
 
@@ -166,9 +176,10 @@ export class WorldMap {
     });
   }
 
+  // Measured by fit(), which a resize calls: measuring in each frame would
+  // make the browser lay the page out again in each frame.
   #size(): [number, number] {
-    const { width, height } = this.canvas.getBoundingClientRect();
-    return [width, height];
+    return [this.#width, this.#height];
   }
 
   // The whole world may not shrink below a quarter of the canvas.
@@ -177,29 +188,51 @@ export class WorldMap {
     return Math.min(width / 360, height / 180) / 4;
   }
 
+  // Beyond the world's edges too, so that it is the canvas's scale.
   #visible(): Box {
     const [width, height] = this.#size();
-    const [north, west] = this.toDegrees(0, 0);
-    const [south, east] = this.toDegrees(width, height);
+    const [north, west] = this.#unclamped(0, 0);
+    const [south, east] = this.#unclamped(width, height);
     return { west, south, east, north };
   }
 
   #resize(width: number, height: number): void {
     const ratio = devicePixelRatio || 1;
-    this.canvas.width = Math.round(width * ratio);
-    this.canvas.height = Math.round(height * ratio);
-    this.#context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    for (
+      const canvas of [this.canvas, this.#land.canvas, this.#points.canvas]
+    ) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+    }
+    for (const context of [this.#context, this.#land, this.#points]) {
+      context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    }
     // The view, for tests and tools that turn degrees into clicks.
     const visible = this.#visible();
     for (const side of ["west", "south", "east", "north"] as const) {
       this.canvas.dataset[side] = String(visible[side]);
     }
+    this.#drawLand(width, height);
+    this.#pointsDrawn = 0;
     this.#draw();
   }
 
+  // Three layers: the land (redrawn when the view changes), the features
+  // (drawn as they arrive, so that a frame costs the new ones only) and
+  // what is drawn over them (every frame).
   #draw(): void {
-    const context = this.#context;
     const [width, height] = this.#size();
+    if (this.#pointsDrawn === 0) this.#points.clearRect(0, 0, width, height);
+    this.#drawFeatures(width, height);
+    this.#context.drawImage(this.#land.canvas, 0, 0, width, height);
+    this.#context.drawImage(this.#points.canvas, 0, 0, width, height);
+    this.#drawSelection();
+    this.#drawRoute();
+    this.#drawMarker();
+  }
+
+  #drawLand(width: number, height: number): void {
+    const context = this.#land;
     const projection = geoEquirectangular()
       .scale((this.#scale * 180) / Math.PI)
       .translate([this.#x0, this.#y0])
@@ -223,26 +256,21 @@ export class WorldMap {
     context.strokeStyle = COLOURS.border;
     context.lineWidth = 0.7;
     context.stroke();
-    this.#drawFeatures(width, height);
-    this.#drawSelection();
-    this.#drawRoute();
-    this.#drawMarker();
   }
 
   #drawFeatures(width: number, height: number): void {
-    const context = this.#context;
+    const context = this.#points;
     const size = clamp(this.#scale / 40, 1.6, 5);
     context.fillStyle = COLOURS.point;
-    for (let i = 0; i < this.#count; i++) {
-      const [x, y] = this.toScreen(
-        fromE7(this.#latitudes[i]),
-        fromE7(this.#longitudes[i]),
-      );
+    for (let i = this.#pointsDrawn; i < this.#count; i++) {
+      const x = this.#x0 + fromE7(this.#longitudes[i]) * this.#scale;
+      const y = this.#y0 - fromE7(this.#latitudes[i]) * this.#scale;
       if (x < -size || y < -size || x > width + size || y > height + size) {
         continue;
       }
       context.fillRect(x - size / 2, y - size / 2, size, size);
     }
+    this.#pointsDrawn = this.#count;
   }
 
   #drawSelection(): void {
@@ -313,6 +341,10 @@ export class WorldMap {
     context.fillStyle = COLOURS.text;
     context.fillText(label, x + 11, y + 4);
   }
+}
+
+function layer(): CanvasRenderingContext2D {
+  return document.createElement("canvas").getContext("2d")!;
 }
 
 function clamp(value: number, low: number, high: number): number {
