@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { Feature, Point, RouteNote } from "../lib/domain/types.ts";
 import * as es from "../lib/gen/es/route_guide_pb.ts";
 import {
@@ -404,5 +404,62 @@ Deno.test("a ListFeatures stream the client stops mid-way is logged CANCELLED by
     assert.equal(line.code, "CANCELLED", name);
     assert.equal(line.details, "cancelled by the client", name);
     assert.ok(Number(line.out) < 100_000, `${name}: ${line.out} sent`);
+  }
+});
+
+Deno.test("calls still running when the grace period runs out end UNAVAILABLE, as on the gRPC port", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    format: "json",
+    write: (line) => lines.push(JSON.parse(line)),
+  });
+  const ports = await startBothPorts(gridFeatures(100_000), { logger });
+  try {
+    const socket = new WebSocket(
+      `${ports.web.url.replace("http", "ws")}/routeguide.RouteGuide/RouteChat`,
+      ["routeguide.v1"],
+    );
+    const closed = new Promise<CloseEvent>((resolve) =>
+      socket.onclose = resolve
+    );
+    await new Promise((resolve) => socket.onopen = resolve);
+    const client = createClient(es.RouteGuide, transports(ports.web.url)[0][1]);
+    const world = {
+      lo: { latitude: 0, longitude: 0 },
+      hi: { latitude: 900_000_000, longitude: 1_000_000 },
+    };
+    const features = client.listFeatures(world)[Symbol.asyncIterator]();
+    await features.next(); // then not read until the server has closed
+    await ports.web.close(100);
+    const { code, reason } = await closed;
+    assert.deepEqual({ code, reason }, {
+      code: 4014,
+      reason: "the server shut down before the call finished",
+    });
+    const error = await (async () => {
+      for (let r = await features.next(); !r.done; r = await features.next());
+    })().then(() => undefined, (error) => error);
+    assert.ok(error instanceof ConnectError, String(error));
+    assert.equal(error.code, Code.Unavailable);
+    assert.equal(
+      error.rawMessage,
+      "the server shut down before the call finished",
+    );
+    const ended = lines.filter((line) => line.msg === "call")
+      .map((line) => [line.method, line.code, line.details]);
+    assert.deepEqual(ended.sort(), [
+      [
+        "/routeguide.RouteGuide/ListFeatures",
+        "UNAVAILABLE",
+        "the server shut down before the call finished",
+      ],
+      [
+        "/routeguide.RouteGuide/RouteChat",
+        "UNAVAILABLE",
+        "the server shut down before the call finished",
+      ],
+    ]);
+  } finally {
+    await ports[Symbol.asyncDispose]();
   }
 });

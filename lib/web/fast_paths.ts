@@ -31,7 +31,7 @@ import {
   toConnectError,
   type WebCall,
 } from "./connect_service.ts";
-import type { Open } from "./responses.ts";
+import { type Open, SHUT_DOWN } from "./responses.ts";
 
 /** The paths this module answers. */
 export const GET_FEATURE_PATH = "/routeguide.RouteGuide/GetFeature";
@@ -272,9 +272,14 @@ export async function fastListFeatures(
     iterator.return?.();
   };
   let stream!: ReadableStreamDefaultController<Uint8Array>;
+  // At the end of the grace period: the stream ends as the gRPC port's.
   const stop = () => {
-    finish(true);
-    stream.error(new Error("the server is shutting down"));
+    const error = new ConnectError(SHUT_DOWN, Status.UNAVAILABLE);
+    call.code = error.code;
+    call.details = SHUT_DOWN;
+    stream.enqueue(endFrame(error));
+    stream.close();
+    finish(false);
   };
   open.add(stop);
   return new Response(

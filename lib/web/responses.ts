@@ -13,6 +13,9 @@ import type { WebCall } from "./connect_service.ts";
 /** A call still answering: how to end it when the grace period is over. */
 export type Open = () => void;
 
+/** What a call still running at the end of the grace period is told. */
+export const SHUT_DOWN = "the server shut down before the call finished";
+
 /**
  * The call's status once its answer is over: cancelled when the client (or
  * the server at shutdown) ended it early, else what connect-es ended its
@@ -26,11 +29,12 @@ export function settle(
   pastGrace: boolean,
 ): void {
   const reason = call.context?.signal.reason;
-  if (cancelled) {
+  if (cancelled && pastGrace) {
+    call.code = Status.UNAVAILABLE; // as the gRPC port says it
+    call.details = SHUT_DOWN;
+  } else if (cancelled) {
     call.code = Status.CANCELLED;
-    call.details = pastGrace
-      ? "cancelled by the server at shutdown (grace period over)"
-      : "cancelled by the client";
+    call.details = "cancelled by the client";
   } else if (reason instanceof ConnectError) {
     call.code = reason.code;
     call.details = reason.rawMessage;

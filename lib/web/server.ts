@@ -34,7 +34,13 @@ import {
   LIST_FEATURES_PATH,
 } from "./fast_paths.ts";
 import { pageResponse } from "./page.ts";
-import { chunksOf, type Open, settle, toFetchResponse } from "./responses.ts";
+import {
+  chunksOf,
+  type Open,
+  settle,
+  SHUT_DOWN,
+  toFetchResponse,
+} from "./responses.ts";
 import { isWebSocketCall, serveWebSocketCall } from "./websocket.ts";
 
 /**
@@ -136,6 +142,9 @@ export async function startWebServer(
   const shutdown = new AbortController();
   let pastGrace = false;
   const open = new Set<Open>();
+  // Deno.serve closes WebSockets (1001) as soon as it stops: ours end
+  // first, saying why, and it stops once they have closed (or after 1 s).
+  const webSockets = new Set<() => Promise<void>>();
 
   const router = createConnectRouter({
     grpc: false, // native gRPC is the gRPC port's
@@ -170,7 +179,7 @@ export async function startWebServer(
     limits,
     report,
     log: (call: WebCall) => accessLog && logCall(accessLog, call),
-    open,
+    open: webSockets,
   };
 
   async function handle(
@@ -271,12 +280,19 @@ export async function startWebServer(
       closing ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           pastGrace = true;
-          shutdown.abort(
-            new ConnectError("the server is shutting down", Code.Canceled),
-          );
+          shutdown.abort(new ConnectError(SHUT_DOWN, Code.Unavailable));
           for (const end of open) end();
+          // Deno waits for answers its clients have not read; not us.
+          setTimeout(resolve, 500);
         }, graceMs);
-        server.shutdown().then(() => {
+        let wait: ReturnType<typeof setTimeout> | undefined;
+        Promise.race([
+          Promise.all([...webSockets].map((end) => end())),
+          new Promise((next) => wait = setTimeout(next, 1_000)),
+        ]).then(() => {
+          clearTimeout(wait);
+          return server.shutdown();
+        }).then(() => {
           clearTimeout(timer);
           resolve();
         });

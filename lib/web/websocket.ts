@@ -31,6 +31,7 @@ import {
 } from "../gen/es/route_guide_pb.ts";
 import type { ServerLimits } from "../grpc/limits.ts";
 import type { InternalErrorReporter, WebCall } from "./connect_service.ts";
+import { SHUT_DOWN } from "./responses.ts";
 
 /** The subprotocol every RouteGuide WebSocket speaks. */
 export const WEB_SOCKET_PROTOCOL = "routeguide.v1";
@@ -55,8 +56,11 @@ export interface WebSocketOptions {
   limits: ServerLimits;
   report: InternalErrorReporter;
   log: (call: WebCall) => void;
-  /** Calls in flight; each ends itself when called (server shutdown). */
-  open: Set<() => void>;
+  /**
+   * Calls in flight; each ends itself when called (server shutdown), and
+   * resolves once its socket has closed.
+   */
+  open: Set<() => Promise<void>>;
 }
 
 /**
@@ -155,8 +159,13 @@ export function serveWebSocketCall(
     options.report(method.name, error);
     end(Status.INTERNAL, "internal error");
   };
-  const shutdown = () =>
-    end(Status.CANCELLED, "cancelled by the server at shutdown");
+  const closed = new Promise<void>((resolve) =>
+    socket.addEventListener("close", () => resolve())
+  );
+  const shutdown = () => {
+    end(Status.UNAVAILABLE, SHUT_DOWN);
+    return closed;
+  };
   options.open.add(shutdown);
 
   const send = <S extends DescMessage>(schema: S, message: MessageShape<S>) => {
