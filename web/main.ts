@@ -269,12 +269,7 @@ function showSummary(summary: RouteSummary): void {
   const fields = {
     points: [summary.pointCount, summary.pointCount.toLocaleString("en")],
     features: [summary.featureCount, summary.featureCount.toLocaleString("en")],
-    distance: [
-      summary.distance,
-      `${summary.distance.toLocaleString("en")} m (${
-        (summary.distance / 1000).toFixed(1)
-      } km)`,
-    ],
+    distance: [summary.distance, `${summary.distance.toLocaleString("en")} m`],
     elapsed: [summary.elapsedTime, `${summary.elapsedTime} s`],
   } as const;
   for (const [key, [value, text]] of Object.entries(fields)) {

@@ -38,7 +38,8 @@ const COLOURS = {
   graticule: "#cadcea",
   land: "#fbfaf5",
   border: "#a9a290",
-  point: "#d1492e",
+  // See-through, so that dense areas read as density.
+  point: "rgba(209, 73, 46, 0.6)",
   selection: "#1f6fd6",
   route: "#6b3fd0",
   marker: "#0f8a5f",
