@@ -132,6 +132,35 @@ export function freePort(): number {
   return port;
 }
 
+/** Pinned, as in deno.json "imports". */
+const BUF = "npm:@bufbuild/buf@1.74.0";
+
+/**
+ * Runs buf (npm @bufbuild/buf, which ships the Go binary) in the repository
+ * with `args`; its stdout, asserting success.
+ */
+export async function buf(...args: string[]): Promise<string> {
+  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", BUF, ...args],
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(stdout);
+  assert.ok(
+    success,
+    `buf ${args.join(" ")}: ${out}${new TextDecoder().decode(stderr)}`,
+  );
+  return out;
+}
+
+/** `buf curl`'s output: one JSON object per message, pretty, back to back. */
+export function bufMessages(out: string): unknown[] {
+  return out.trim() === ""
+    ? []
+    : JSON.parse(`[${out.trim().replace(/\n}\n{/g, "\n},\n{")}]`);
+}
+
 /** Collects an async iterable into an array (bounded by the iterable). */
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

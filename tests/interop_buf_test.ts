@@ -6,23 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { FeatureDatabase, startServer } from "../mod.ts";
-
-/** Pinned, as in deno.json "imports". */
-const BUF = "npm:@bufbuild/buf@1.74.0";
-
-async function buf(...args: string[]): Promise<string> {
-  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", BUF, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(stdout);
-  assert.ok(
-    success,
-    `buf ${args.join(" ")}: ${out}${new TextDecoder().decode(stderr)}`,
-  );
-  return out;
-}
+import { buf, bufMessages as messages } from "./helpers.ts";
 
 function curl(address: string, path: string, data: unknown): Promise<string> {
   return buf(
@@ -34,13 +18,6 @@ function curl(address: string, path: string, data: unknown): Promise<string> {
     JSON.stringify(data),
     `http://${address}${path}`,
   );
-}
-
-/** buf prints one JSON object per message, pretty, back to back. */
-function messages(out: string): unknown[] {
-  return out.trim() === ""
-    ? []
-    : JSON.parse(`[${out.trim().replace(/\n}\n{/g, "\n},\n{")}]`);
 }
 
 Deno.test("buf curl lists the services and calls RouteGuide and health through reflection", async () => {

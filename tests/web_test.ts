@@ -18,7 +18,13 @@ import {
 } from "./_web_helpers.ts";
 import { createLogger } from "../lib/grpc/log.ts";
 import { capturingLogger, gridFeatures } from "./_prod_helpers.ts";
-import { collect, freePort, REPO_ROOT, startServerProcess } from "./helpers.ts";
+import {
+  buf,
+  bufMessages,
+  collect,
+  freePort,
+  startServerProcess,
+} from "./helpers.ts";
 import {
   hasRedis,
   RedisProcess,
@@ -68,33 +74,30 @@ Deno.test("every transport gets GetFeature and ListFeatures answers equal to the
   }
 });
 
-Deno.test("binary Connect GetFeature answers alike on the fast path and through connect-es's router", async () => {
+/**
+ * Posts each body to `method` with `type`, with the right token and a
+ * wrong one, and asserts the answers equal with and without a timeout: a
+ * timeout is one thing the fast paths leave to connect-es's router.
+ */
+async function assertFastPathAlike(
+  method: string,
+  type: string,
+  bodies: Uint8Array<ArrayBuffer>[],
+): Promise<void> {
   const token = "t0ken";
   await using ports = await startBothPorts(FEATURES, { token });
-  const url = `${ports.web.url}/routeguide.RouteGuide/GetFeature`;
-  const point = (p: Point) =>
-    toBinary(es.PointSchema, create(es.PointSchema, p));
-  const bodies = [
-    point(HIT),
-    point(MISS),
-    point({ latitude: -1e9, longitude: 0 }),
+  const url = `${ports.web.url}/routeguide.RouteGuide/${method}`;
+  const timeouts: Record<string, string>[] = [
+    {},
+    { "connect-timeout-ms": "10000" },
   ];
   for (const body of bodies) {
     for (const authorization of [`Bearer ${token}`, "Bearer nope"]) {
       const answers = [];
-      // A timeout is one thing the fast path leaves to connect-es.
-      const timeouts: Record<string, string>[] = [
-        {},
-        { "connect-timeout-ms": "10000" },
-      ];
       for (const timeout of timeouts) {
         const response = await fetch(url, {
           method: "POST",
-          headers: {
-            "content-type": "application/proto",
-            authorization,
-            ...timeout,
-          },
+          headers: { "content-type": type, authorization, ...timeout },
           body,
         });
         answers.push({
@@ -103,15 +106,24 @@ Deno.test("binary Connect GetFeature answers alike on the fast path and through 
           body: [...new Uint8Array(await response.arrayBuffer())],
         });
       }
-      assert.deepEqual(answers[0], answers[1]);
+      assert.deepEqual(answers[0], answers[1], `${method} ${authorization}`);
     }
   }
+}
+
+Deno.test("binary Connect GetFeature answers alike on the fast path and through connect-es's router", async () => {
+  const point = (p: Point) =>
+    toBinary(es.PointSchema, create(es.PointSchema, p)) as Uint8Array<
+      ArrayBuffer
+    >;
+  await assertFastPathAlike("GetFeature", "application/proto", [
+    point(HIT),
+    point(MISS),
+    point({ latitude: -1e9, longitude: 0 }),
+  ]);
 });
 
 Deno.test("binary Connect ListFeatures answers alike on the fast path and through connect-es's router", async () => {
-  const token = "t0ken";
-  await using ports = await startBothPorts(FEATURES, { token });
-  const url = `${ports.web.url}/routeguide.RouteGuide/ListFeatures`;
   const rectangle = (r: { lo?: Point; hi?: Point }) => {
     const bytes = toBinary(es.RectangleSchema, create(es.RectangleSchema, r));
     const body = new Uint8Array(5 + bytes.length);
@@ -123,33 +135,11 @@ Deno.test("binary Connect ListFeatures answers alike on the fast path and throug
     lo: { latitude: 0, longitude: 0 },
     hi: { latitude: 1e6, longitude: 0 },
   };
-  const bodies = [rectangle(AREA), rectangle(world), rectangle({ lo: HIT })];
-  for (const body of bodies) {
-    for (const authorization of [`Bearer ${token}`, "Bearer nope"]) {
-      const answers = [];
-      const timeouts: Record<string, string>[] = [
-        {},
-        { "connect-timeout-ms": "10000" },
-      ];
-      for (const timeout of timeouts) {
-        const response = await fetch(url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/connect+proto",
-            authorization,
-            ...timeout,
-          },
-          body,
-        });
-        answers.push({
-          status: response.status,
-          type: response.headers.get("content-type"),
-          body: [...new Uint8Array(await response.arrayBuffer())],
-        });
-      }
-      assert.deepEqual(answers[0], answers[1]);
-    }
-  }
+  await assertFastPathAlike("ListFeatures", "application/connect+proto", [
+    rectangle(AREA),
+    rectangle(world),
+    rectangle({ lo: HIT }),
+  ]);
 });
 
 Deno.test("RecordRoute and RouteChat stream over h2c as over gRPC, on one note board", async () => {
@@ -218,29 +208,12 @@ Deno.test("WebSocket RecordRoute and RouteChat answer as gRPC does, with notes s
   assert.deepEqual(after.map((n) => n.message), ["grpc", "ws 1", "ws 2"]);
 });
 
-/** Pinned, as in deno.json "imports". */
-const BUF = "npm:@bufbuild/buf@1.74.0";
-
-async function run(command: string, args: string[]): Promise<string> {
-  const { success, stdout, stderr } = await new Deno.Command(command, {
-    args,
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(stdout);
-  assert.ok(
-    success,
-    `${args.join(" ")}: ${out}${new TextDecoder().decode(stderr)}`,
-  );
-  return out;
-}
-
-/** buf prints one JSON object per message, pretty, back to back. */
-function messages(out: string): unknown[] {
-  return out.trim() === ""
-    ? []
-    : JSON.parse(`[${out.trim().replace(/\n}\n{/g, "\n},\n{")}]`);
+/** `command args`'s stdout; the test fails if the command does. */
+async function stdoutOf(command: string, ...args: string[]): Promise<string> {
+  const { success, stdout, stderr } = await new Deno.Command(command, { args })
+    .output();
+  assert.ok(success, new TextDecoder().decode(stderr));
+  return new TextDecoder().decode(stdout);
 }
 
 Deno.test("buf curl calls every method over Connect and gRPC-Web; curl posts JSON to GetFeature", async () => {
@@ -249,14 +222,14 @@ Deno.test("buf curl calls every method over Connect and gRPC-Web; curl posts JSO
     `${ports.web.url}/routeguide.RouteGuide/${method}`;
   const hit = { name: "feature 42", location: { latitude: 4200 } };
   for (const protocol of ["connect", "grpcweb"]) {
-    const buf = (method: string, data: unknown[]) =>
-      run(Deno.execPath(), [
-        ...["run", "-A", "--quiet", BUF, "curl", "--protocol", protocol],
-        ...["--schema", "protos/route_guide.proto", "--http2-prior-knowledge"],
+    const call = (method: string, data: unknown[]) =>
+      buf(
+        ...["curl", "--protocol", protocol, "--http2-prior-knowledge"],
+        ...["--schema", "protos/route_guide.proto"],
         ...["-d", data.map((d) => JSON.stringify(d)).join("\n"), url(method)],
-      ]).then(messages);
-    assert.deepEqual(await buf("GetFeature", [HIT]), [hit], protocol);
-    const listed = await buf("ListFeatures", [{
+      ).then(bufMessages);
+    assert.deepEqual(await call("GetFeature", [HIT]), [hit], protocol);
+    const listed = await call("ListFeatures", [{
       lo: { latitude: 4100 },
       hi: { latitude: 4200 },
     }]);
@@ -264,19 +237,20 @@ Deno.test("buf curl calls every method over Connect and gRPC-Web; curl posts JSO
       { name: "feature 41", location: { latitude: 4100 } },
       hit,
     ], protocol);
-    const summary = await buf("RecordRoute", [HIT, HIT]);
+    const summary = await call("RecordRoute", [HIT, HIT]);
     assert.deepEqual(summary, [{ pointCount: 2, featureCount: 2 }], protocol);
     const here = { latitude: 3, longitude: 3 };
-    const chat = await buf("RouteChat", [{
+    const chat = await call("RouteChat", [{
       location: here,
       message: protocol,
     }]);
     assert.equal(chat.length, protocol === "connect" ? 0 : 1, protocol);
   }
-  const curl = await run("curl", [
+  const curl = await stdoutOf(
+    "curl",
     ...["-sS", "-H", "content-type: application/json"],
     ...["-d", JSON.stringify(HIT), url("GetFeature")],
-  ]);
+  );
   assert.deepEqual(JSON.parse(curl), hit);
 });
 
@@ -330,7 +304,7 @@ async function db(): Promise<string> {
 
 /** The pids listening on TCP `port`, from `ss`. */
 async function listeners(port: number): Promise<number[]> {
-  const out = await run("ss", ["-ltnpH", `sport = :${port}`]);
+  const out = await stdoutOf("ss", "-ltnpH", `sport = :${port}`);
   return [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])).sort();
 }
 
@@ -352,7 +326,7 @@ Deno.test({
         server.stdout.lines.join("\n"),
         new RegExp(` web=${url}$`, "m"),
       );
-      const workers = await run("pgrep", ["-P", String(server.process.pid)]);
+      const workers = await stdoutOf("pgrep", "-P", String(server.process.pid));
       const pids = workers.trim().split("\n").map(Number).sort();
       assert.equal(pids.length, 2);
       // Each worker binds it once its gRPC port is up.
