@@ -184,6 +184,19 @@ export async function listingResult(
   };
 }
 
+/** Waits for the status line to start with `prefix`; returns the line. */
+export async function statusLine(page: Page, prefix: string): Promise<string> {
+  const text = 'document.getElementById("status").textContent';
+  await page.waitForFunction(`${text}.startsWith(${JSON.stringify(prefix)})`, {
+    timeout: 10_000,
+    polling: "mutation",
+  }).catch(async (error) => {
+    const line = await page.$eval("#status", (element) => element.textContent);
+    throw new Error(`status line ${JSON.stringify(line)}: ${error}`);
+  });
+  return await page.$eval("#status", (element) => element.textContent ?? "");
+}
+
 /** The data-* attributes of the element `selector` finds. */
 export async function dataOf(
   page: Page,
@@ -232,16 +245,12 @@ export async function noteTexts(page: Page): Promise<string[]> {
   );
 }
 
-/**
- * Sends a note at a place from the chat panel and waits until the panel
- * shows exactly `expected`.
- */
-export async function sendNote(
+/** Sends a note at a place (degrees) from the chat panel. */
+export async function chatAt(
   page: Page,
   latitude: number,
   longitude: number,
   message: string,
-  expected: string[],
 ): Promise<void> {
   // A background tab gets no animation frames: the page waits on some.
   await page.bringToFront();
@@ -256,6 +265,20 @@ export async function sendNote(
   }, String(longitude));
   await page.type("#message", message);
   await page.click("#chat-form button");
+}
+
+/**
+ * Sends a note at a place from the chat panel and waits until the panel
+ * shows exactly `expected`.
+ */
+export async function sendNote(
+  page: Page,
+  latitude: number,
+  longitude: number,
+  message: string,
+  expected: string[],
+): Promise<void> {
+  await chatAt(page, latitude, longitude, message);
   const shown = "JSON.stringify([...document.querySelectorAll('#notes li')]" +
     ".map((li) => li.textContent))";
   await page.waitForFunction(
@@ -279,11 +302,15 @@ export interface Servers extends AsyncDisposable {
 
 /**
  * The web port and a gRPC port over one set of handlers: the service over
- * `features`, with any of its methods replaced by `replace`'s.
+ * `features`, with any of its methods replaced by `replace`'s; both ports
+ * (and the client) with `token` when given.
  */
 export async function startServers(
   features: Feature[],
-  replace: Partial<RouteGuideHandlers> = {},
+  { replace = {}, token }: {
+    replace?: Partial<RouteGuideHandlers>;
+    token?: string;
+  } = {},
 ): Promise<Servers> {
   const logger = watchedLog();
   const handlers = {
@@ -293,14 +320,20 @@ export async function startServers(
     }),
     ...replace,
   };
-  const grpc = await startServer({ host: "127.0.0.1", port: 0, handlers });
+  const grpc = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    handlers,
+    token,
+  });
   const web = await startWebServer({
     handlers,
     host: "127.0.0.1",
     port: 0,
     logger: logger.logger,
+    token,
   });
-  const client = new RouteGuideClient(grpc.address);
+  const client = new RouteGuideClient(grpc.address, { token });
   return {
     web,
     client,

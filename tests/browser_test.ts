@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { type Feature, loadWorldCities, type Rectangle } from "../mod.ts";
 import {
+  chatAt,
   clickPoint,
   dataOf,
   dragRectangle,
@@ -17,6 +18,7 @@ import {
   pxPerDegree,
   sendNote,
   startServers,
+  statusLine,
 } from "./_browser.ts";
 
 Deno.test("the page lists, names, records and chats as the gRPC port answers", async (t) => {
@@ -138,7 +140,9 @@ function* denseGrid(rectangle: Rectangle): Generator<Feature> {
 }
 
 Deno.test("Stop cancels a large ListFeatures mid-stream, as the access log shows", async () => {
-  await using servers = await startServers([], { listFeatures: denseGrid });
+  await using servers = await startServers([], {
+    replace: { listFeatures: denseGrid },
+  });
   const browser = await launchChromium();
   try {
     const page = await openPage(browser, `${servers.web.url}/`);
@@ -158,6 +162,54 @@ Deno.test("Stop cancels a large ListFeatures mid-stream, as the access log shows
     );
     assert.equal(line.code, "CANCELLED", JSON.stringify(line));
     assert.ok(count <= (line.out as number), `${count} > ${line.out}`);
+  } finally {
+    await browser.close();
+  }
+});
+
+Deno.test("with a token, the page says UNAUTHENTICATED in one line until it is given, then calls go through", async () => {
+  const token = "s3cret/+token";
+  const paris = { latitude: 488_534_100, longitude: 23_488_000 };
+  await using servers = await startServers(
+    [{ name: "Paris, FR", location: paris }],
+    { token },
+  );
+  const browser = await launchChromium();
+  try {
+    const page = await openPage(browser, `${servers.web.url}/`);
+    await clickPoint(page, paris);
+    assert.match(
+      await statusLine(page, "GetFeature failed"),
+      /^GetFeature failed: UNAUTHENTICATED: .*token/,
+    );
+    await chatAt(page, 48.85341, 2.3488, "without the token");
+    assert.match(
+      await statusLine(page, "RouteChat failed"),
+      /^RouteChat failed: UNAUTHENTICATED: .*token/,
+    );
+
+    await page.type("#token", token);
+    await page.$eval(
+      "#token",
+      (input) => input.dispatchEvent(new Event("change")),
+    );
+    await page.click('#modes button[data-mode="list"]');
+    await dragRectangle(page, [50, 1], [47, 4]);
+    assert.deepEqual(
+      (({ count, state }) => ({ count, state }))(await listingResult(page)),
+      { count: 1, state: "done" },
+    );
+    await clickPoint(page, paris);
+    await page.waitForSelector('#feature[data-name="Paris, FR"]', {
+      timeout: 10_000,
+    });
+    await sendNote(page, 48.85341, 2.3488, "with the token", [
+      "with the token",
+    ]);
+    const earlier = await Array.fromAsync(
+      servers.client.routeChat([{ location: paris, message: "gRPC" }]),
+    );
+    assert.deepEqual(earlier.map((n) => n.message), ["with the token"]);
   } finally {
     await browser.close();
   }
