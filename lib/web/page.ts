@@ -1,7 +1,8 @@
 /**
  * The browser page on the web port: `GET /` and its two assets, from
- * `lib/web/static/` (built from `web/` by `deno task bundle`). Each file is
- * read on its first request and kept in memory with its ETag.
+ * `lib/web/static/`: `index.html`, `style.css` and `app.js` (bundled from
+ * `web/` by `deno task bundle`). Each file is read on its first request and
+ * kept in memory with its ETag.
  *
  * @module
  */
