@@ -167,7 +167,7 @@ Deno.test("Stop cancels a large ListFeatures mid-stream, as the access log shows
   }
 });
 
-Deno.test("with a token, the page says UNAUTHENTICATED in one line until it is given, then calls go through", async () => {
+Deno.test("with a token, the page says UNAUTHENTICATED in one line until it is given, then calls go through; UNAVAILABLE once the server is gone", async () => {
   const token = "s3cret/+token";
   const paris = { latitude: 488_534_100, longitude: 23_488_000 };
   await using servers = await startServers(
@@ -210,6 +210,14 @@ Deno.test("with a token, the page says UNAUTHENTICATED in one line until it is g
       servers.client.routeChat([{ location: paris, message: "gRPC" }]),
     );
     assert.deepEqual(earlier.map((n) => n.message), ["with the token"]);
+
+    await servers.web.close();
+    await page.click('#modes button[data-mode="list"]');
+    await clickPoint(page, paris);
+    assert.match(
+      await statusLine(page, "GetFeature failed"),
+      /^GetFeature failed: UNAVAILABLE: cannot reach the server/,
+    );
   } finally {
     await browser.close();
   }

@@ -39,6 +39,13 @@ export class CallError extends Error {
   static from(error: unknown): CallError {
     if (error instanceof CallError) return error;
     const connect = ConnectError.from(error);
+    // fetch rejects with a TypeError when no answer came at all.
+    if (connect.cause instanceof TypeError) {
+      return new CallError(
+        Status.UNAVAILABLE,
+        `cannot reach the server (${connect.cause.message})`,
+      );
+    }
     return new CallError(connect.code, connect.rawMessage);
   }
 }
