@@ -105,12 +105,19 @@ export function watchedLog(): {
   return { logger, waitFor };
 }
 
-/** Opens the page and waits until the map has drawn its view. */
+/**
+ * Opens the page and waits until the map has drawn its view, with no error
+ * on the way.
+ */
 export async function openPage(browser: Browser, url: string): Promise<Page> {
   const page = await browser.newPage();
   await page.setViewport(VIEWPORT);
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(String(error)));
+  // Blocked loads (the content security policy, a missing asset) too.
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
   await page.goto(url);
   await page.waitForSelector("#map[data-west]", { timeout: 10_000 });
   assert.deepEqual(errors, []);
