@@ -17,8 +17,9 @@ import {
   RouteGuideClient,
   type RouteGuideHandlers,
   startServer,
+  startWebServer,
+  type WebServer,
 } from "../mod.ts";
-import { startWebServer, type WebServer } from "../lib/web/server.ts";
 import { createLogger, type Logger } from "../lib/grpc/log.ts";
 
 // What the page-side callbacks below touch, typed here: the DOM library
