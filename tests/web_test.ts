@@ -17,7 +17,7 @@ import {
   webSocketCall,
 } from "./_web_helpers.ts";
 import { createLogger } from "../lib/grpc/log.ts";
-import { capturingLogger, gridFeatures } from "./_prod_helpers.ts";
+import { capturingLogger, gridFeatures, runCli } from "./_prod_helpers.ts";
 import {
   buf,
   bufMessages,
@@ -294,6 +294,37 @@ Deno.test("server.ts names both ports in its listening line and serves the web o
   assert.equal((await client.getFeature(HIT)).name, "feature 42");
   await using off = await startServerProcess(["--db", await db(), "--no-web"]);
   assert.match(off.firstLine, / web=off$/);
+});
+
+Deno.test("server.ts says in one line when its web port cannot be bound, or cannot serve mTLS", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const { port } = taken.addr as Deno.NetAddr;
+    const run = await runCli("server.ts", [
+      ...["--host", "127.0.0.1", "--port", "0", "--web-port", String(port)],
+      ...["--db", await db()],
+    ]);
+    assert.deepEqual(
+      { code: run.code, stdout: run.stdout, stderr: run.stderr },
+      {
+        code: 2,
+        stdout: "",
+        stderr:
+          `routeguide server: cannot listen on 127.0.0.1:${port} (--web-port): Address already in use (os error 98)\n`,
+      },
+    );
+  } finally {
+    taken.close();
+  }
+  const mtls = await runCli("server.ts", [
+    ...["--tls-cert", "a.crt", "--tls-key", "a.key", "--tls-client-ca", "ca"],
+    ...["--web-port", "0"],
+  ]);
+  assert.equal(mtls.code, 2);
+  assert.equal(
+    mtls.stderr,
+    "routeguide server: --web-port cannot serve --tls-client-ca: the web port (Deno.serve) cannot verify client certificates\n",
+  );
 });
 
 async function db(): Promise<string> {
