@@ -278,24 +278,25 @@ export async function startWebServer(
     url: `${tls ? "https" : "http"}://${address}`,
     close(graceMs = 5_000) {
       closing ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
+        const timers: ReturnType<typeof setTimeout>[] = [];
+        const after = (ms: number, then: () => void) =>
+          timers.push(setTimeout(then, ms));
+        const stopped = () => {
+          for (const timer of timers) clearTimeout(timer);
+          resolve();
+        };
+        after(graceMs, () => {
           pastGrace = true;
           shutdown.abort(new ConnectError(SHUT_DOWN, Code.Unavailable));
           for (const end of open) end();
           // Deno waits for answers its clients have not read; not us.
-          setTimeout(resolve, 500);
-        }, graceMs);
-        let wait: ReturnType<typeof setTimeout> | undefined;
-        Promise.race([
-          Promise.all([...webSockets].map((end) => end())),
-          new Promise((next) => wait = setTimeout(next, 1_000)),
-        ]).then(() => {
-          clearTimeout(wait);
-          return server.shutdown();
-        }).then(() => {
-          clearTimeout(timer);
-          resolve();
+          after(500, stopped);
         });
+        const sockets = Promise.all([...webSockets].map((end) => end()));
+        new Promise((closed) => {
+          sockets.then(closed);
+          after(1_000, () => closed(undefined));
+        }).then(() => server.shutdown()).then(stopped);
       });
       return closing;
     },
