@@ -118,10 +118,13 @@ function tlsTrouble(details: string, tls?: ClientTls): string | undefined {
   if (/wrong version number|InvalidContentType/.test(reason)) {
     return ` over TLS: the server answered in plaintext (wrong version number); drop --tls, --ca, --cert and --key, or serve TLS (--tls-cert, --tls-key)`;
   }
-  if (/certificate|Hostname|altnames/i.test(reason)) {
+  // An alert is the server refusing this client's certificate (or its
+  // absence: CertificateRequired), not this client refusing the server's.
+  const refused = /^received fatal alert/.test(reason);
+  if (!refused && /certificate|Hostname|altnames/i.test(reason)) {
     return ` over TLS: the server's certificate did not verify (${reason}); give --ca the CA that signed it, and dial a name it lists`;
   }
-  if (!dropped) return undefined;
+  if (!dropped && !refused) return undefined;
   return tls.cert === undefined
     ? ` over TLS: the server ended the handshake (${reason}); it may require a client certificate (mTLS): add --cert FILE --key FILE`
     : ` over TLS: the server ended the handshake (${reason}); it may not trust this client certificate: use one signed by the server's --tls-client-ca`;
