@@ -276,6 +276,21 @@ export async function chatAt(
 }
 
 /**
+ * Moves the chat panel off its place and waits until the page has no chat
+ * call open: the server has then handled (stored) every note sent on it.
+ */
+export async function leaveChat(page: Page): Promise<void> {
+  await page.$eval("#chat-lat", (input) => {
+    const field = input as unknown as PageElement;
+    field.value = String(-Number(field.value) || 1);
+    input.dispatchEvent(new Event("change"));
+  });
+  await page.waitForSelector('#chat-panel[data-open="0"]', {
+    timeout: 10_000,
+  });
+}
+
+/**
  * Sends a note at a place from the chat panel and waits until the panel
  * shows exactly `expected`.
  */

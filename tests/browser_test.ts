@@ -13,6 +13,7 @@ import {
   dragRectangle,
   isolated,
   launchChromium,
+  leaveChat,
   listingResult,
   openPage,
   pxPerDegree,
@@ -100,6 +101,7 @@ Deno.test("the page lists, names, records and chats as the gRPC port answers", a
           "hello from page A",
           "hi from page B",
         ]);
+        await leaveChat(other);
         const earlier = await Array.fromAsync(
           client.routeChat([{ location: here, message: "from gRPC" }]),
         );
@@ -206,6 +208,7 @@ Deno.test("with a token, the page says UNAUTHENTICATED in one line until it is g
     await sendNote(page, 48.85341, 2.3488, "with the token", [
       "with the token",
     ]);
+    await leaveChat(page);
     const earlier = await Array.fromAsync(
       servers.client.routeChat([{ location: paris, message: "gRPC" }]),
     );

@@ -356,6 +356,15 @@ function noteItem(message: string, className: string): HTMLElement {
   return item;
 }
 
+// How many RouteChat calls are still open, as data-open on the panel: one
+// that was left (another place, another token) stays open until the server
+// has handled every note sent on it.
+let openChats = 0;
+function showOpenChats(change: number): void {
+  openChats += change;
+  element("chat-panel").dataset.open = String(openChats);
+}
+
 function openChat(key: string): NonNullable<typeof chat> {
   const call = openStream(
     "RouteChat",
@@ -368,6 +377,7 @@ function openChat(key: string): NonNullable<typeof chat> {
     },
   );
   const session = { key, call };
+  showOpenChats(+1);
   call.done.then(
     () => {
       if (chat === session) chat = undefined;
@@ -376,7 +386,7 @@ function openChat(key: string): NonNullable<typeof chat> {
       if (chat === session) chat = undefined;
       failed("RouteChat", error);
     },
-  );
+  ).finally(() => showOpenChats(-1));
   return session;
 }
 
