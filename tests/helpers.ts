@@ -424,16 +424,19 @@ export interface DenoRun {
 }
 
 /**
- * Runs `deno <args>` in the repository, feeding `stdin` (then end of
- * input) when given, and waits for it to end.
+ * Runs `deno <args>` in the repository (or in `cwd`, with `env` added to
+ * this process's environment), feeding `stdin` (then end of input) when
+ * given, and waits for it to end.
  */
 export async function runDeno(
   args: string[],
   stdin?: string,
+  { cwd = REPO_ROOT, env }: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<DenoRun> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: REPO_ROOT,
+    cwd,
+    env,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
