@@ -167,7 +167,7 @@ A RouteGuide gRPC client. With no COMMAND it runs the tutorial demo against
 the server: GetFeature, ListFeatures, RecordRoute and RouteChat, printed in
 the tutorial's format.
 
-Commands (coordinates in decimal degrees, e.g. 40.7128 -74.006):
+Commands (coordinates in decimal degrees, e.g. 40.71427 -74.00597):
   feature LAT LNG       GetFeature: the feature at a point
   list LAT1 LNG1 LAT2 LNG2
                         ListFeatures: every feature in the rectangle with
