@@ -10,20 +10,16 @@
  * @module
  */
 import { type Box, WORLD_BOX, WorldMap } from "./map.ts";
-import {
-  CallError,
-  connectClient,
-  openStream,
-  type StreamCall,
-} from "./calls.ts";
+import { CallError, connectClient, openStream } from "./calls.ts";
+import { chatPanel } from "./chat.ts";
+import { degrees, element, failed, report } from "./ui.ts";
 import {
   PointSchema,
-  RouteNoteSchema,
   type RouteSummary,
   RouteSummarySchema,
 } from "../lib/gen/es/route_guide_pb.ts";
 import { Status } from "../lib/domain/errors.ts";
-import { fromE7, pointFromDegrees } from "../lib/domain/geo.ts";
+import { pointFromDegrees } from "../lib/domain/geo.ts";
 import type { Point } from "../lib/domain/types.ts";
 
 type Mode = "list" | "route" | "chat";
@@ -34,30 +30,11 @@ const HINTS: Record<Mode, string> = {
   chat: "Click the map to pick where your notes go.",
 };
 
-function element<T extends HTMLElement = HTMLElement>(id: string): T {
-  return document.getElementById(id) as T;
-}
-
 const map = new WorldMap(element<HTMLCanvasElement>("map"));
 const tokenField = element<HTMLInputElement>("token");
 const token = () => tokenField.value.trim();
 const client = connectClient(token);
 let mode: Mode = "list";
-
-/** The one-line status at the bottom: what happened, or what failed. */
-function report(text: string, failure = false): void {
-  const status = element("status");
-  status.textContent = text;
-  status.classList.toggle("error", failure);
-}
-
-function failed(method: string, error: unknown): void {
-  report(`${method} failed: ${CallError.from(error).message}`, true);
-}
-
-function degrees(point: Point): string {
-  return `${fromE7(point.latitude)}, ${fromE7(point.longitude)}`;
-}
 
 function setMode(next: Mode): void {
   mode = next;
@@ -120,7 +97,7 @@ function click(x: number, y: number): void {
   const point = pick(x, y);
   if (mode === "list") getFeature(point);
   else if (mode === "route") addRoutePoint(point);
-  else setChatLocation(point);
+  else chat.setLocation(point);
 }
 
 // ---- GetFeature and ListFeatures, over Connect ----
@@ -308,113 +285,9 @@ async function recordRoute(): Promise<void> {
 finishButton.addEventListener("click", recordRoute);
 element("clear-route").addEventListener("click", clearRoute);
 
-// ---- RouteChat, over a WebSocket per location ----
-
-// RouteChat answers each note with the notes stored at its location before
-// it, and pushes nothing otherwise: so the list shows the location's board
-// as of this page's last note there, that note last.
-const latitudeField = element<HTMLInputElement>("chat-lat");
-const longitudeField = element<HTMLInputElement>("chat-lng");
-const notesList = element("notes");
-let chat: { key: string; call: StreamCall<typeof RouteNoteSchema> } | undefined;
-let lastSent: HTMLElement | undefined;
-
-function chatPoint(): Point | undefined {
-  const latitude = latitudeField.valueAsNumber;
-  const longitude = longitudeField.valueAsNumber;
-  if (!(Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180)) {
-    return undefined;
-  }
-  return pointFromDegrees(latitude, longitude);
-}
-
-function setChatLocation(point: Point): void {
-  latitudeField.value = String(fromE7(point.latitude));
-  longitudeField.value = String(fromE7(point.longitude));
-  showChatLocation();
-}
-
-function showChatLocation(): void {
-  const point = chatPoint();
-  if (!point) return;
-  map.marker = { point, label: "chat" };
-  map.redraw();
-  element("chat-where").textContent = `Notes at ${degrees(point)}`;
-  if (chat && chat.key !== degrees(point)) endChat();
-}
-
-function endChat(): void {
-  chat?.call.end();
-  chat = undefined;
-  notesList.replaceChildren();
-}
-
-function noteItem(message: string, className: string): HTMLElement {
-  const item = document.createElement("li");
-  item.textContent = message;
-  item.className = className;
-  return item;
-}
-
-// How many RouteChat calls are still open, as data-open on the panel: one
-// that was left (another place, another token) stays open until the server
-// has handled every note sent on it.
-let openChats = 0;
-function showOpenChats(change: number): void {
-  openChats += change;
-  element("chat-panel").dataset.open = String(openChats);
-}
-
-function openChat(key: string): NonNullable<typeof chat> {
-  const call = openStream(
-    "RouteChat",
-    { request: RouteNoteSchema, response: RouteNoteSchema },
-    token(),
-    (note) => {
-      if (chat === session && lastSent) {
-        notesList.insertBefore(noteItem(note.message, "earlier"), lastSent);
-      }
-    },
-  );
-  const session = { key, call };
-  showOpenChats(+1);
-  call.done.then(
-    () => {
-      if (chat === session) chat = undefined;
-    },
-    (error) => {
-      if (chat === session) chat = undefined;
-      failed("RouteChat", error);
-    },
-  ).finally(() => showOpenChats(-1));
-  return session;
-}
-
-element("chat-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const messageField = element<HTMLInputElement>("message");
-  const location = chatPoint();
-  if (!location) {
-    report(
-      "Chat: give a latitude within +-90 and a longitude within +-180 degrees",
-      true,
-    );
-    return;
-  }
-  const key = degrees(location);
-  if (chat?.key !== key) {
-    endChat();
-    chat = openChat(key);
-  }
-  lastSent = noteItem(messageField.value, "sent");
-  notesList.replaceChildren(lastSent);
-  chat.call.send({ location, message: messageField.value });
-  messageField.value = "";
-});
-latitudeField.addEventListener("change", showChatLocation);
-longitudeField.addEventListener("change", showChatLocation);
+const chat = chatPanel(map, token);
 // A new token is for new calls: the open chat used the old one.
-tokenField.addEventListener("change", endChat);
+tokenField.addEventListener("change", chat.end);
 
 for (const button of document.querySelectorAll("#modes button")) {
   button.addEventListener(
