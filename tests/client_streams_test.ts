@@ -123,3 +123,52 @@ Deno.test("recordRoute stops pulling its source once the server fails the call",
     assert.ok(pulled < 200_000, `pulled all ${pulled} points`);
   });
 });
+
+Deno.test("a stream never iterated makes no call, so its failure cannot go uncaught", async () => {
+  let started = 0;
+  const server = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    handlers: {
+      getFeature: (location) => ({ name: "", location }),
+      listFeatures() {
+        started++;
+        throw new RouteGuideError(Status.INVALID_ARGUMENT, "no");
+      },
+      recordRoute: () => ({
+        add() {},
+        finish: () => ({
+          pointCount: 0,
+          featureCount: 0,
+          distance: 0,
+          elapsedTime: 0,
+        }),
+      }),
+      routeChat() {
+        started++;
+        return { note: () => [] };
+      },
+    },
+  });
+  const client = new RouteGuideClient(server.address);
+  try {
+    // Made, never read: before, each call started at once and its failure
+    // was an uncaught error that ended the process.
+    client.listFeatures({ lo: null, hi: null });
+    client.routeChat([note("unread", 1)]);
+    // A call made after them answers after they would have arrived.
+    await client.getFeature({ latitude: 1, longitude: 1 });
+    assert.equal(started, 0);
+    // Read, the same calls start and fail as they should.
+    await assert.rejects(
+      Array.fromAsync(client.listFeatures({ lo: null, hi: null })),
+      (error: unknown) =>
+        error instanceof RouteGuideError &&
+        error.code === Status.INVALID_ARGUMENT,
+    );
+    assert.equal(started, 1);
+  } finally {
+    client.close();
+    await server.close(0);
+  }
+});

@@ -164,24 +164,36 @@ async function sendAll<T>(
 
 /**
  * Reads a client stream as an async iterable; a failed call throws a
- * RouteGuideError, or the error of the source that `failedSource` reports.
+ * RouteGuideError, or the error of `send`, which writes the requests.
+ * The call starts with the iteration: a stream never read makes no call,
+ * and so no failure that nobody would catch.
  */
-async function* receiveAll<T>(
-  call: grpc.ClientReadableStream<T> | grpc.ClientDuplexStream<unknown, T>,
-  cleanup: () => void,
-  failedSource: () => { error: unknown } | undefined = () => undefined,
+async function* receiveAll<T, C extends ReceivingCall<T>>(
+  start: () => C,
+  signal: AbortSignal | undefined,
+  send?: (call: C) => Promise<void>,
 ): AsyncGenerator<T, void, undefined> {
+  const call = start();
+  const cleanup = cancelOnAbort(call, signal);
+  let failed: { error: unknown } | undefined;
+  send?.(call).catch((error) => {
+    failed = { error };
+    call.cancel();
+  });
   try {
     for await (const item of call) yield item as T;
   } catch (error) {
-    const source = failedSource();
-    throw source ? source.error : RouteGuideError.from(error);
+    throw failed ? failed.error : RouteGuideError.from(error);
   } finally {
     // Leaving early (break, return, throw) cancels the call.
     call.cancel();
     cleanup();
   }
 }
+
+type ReceivingCall<T> =
+  | grpc.ClientReadableStream<T>
+  | grpc.ClientDuplexStream<rg.RouteNote, T>;
 
 /**
  * A RouteGuide client over grpc-js.
@@ -245,17 +257,23 @@ export class RouteGuideClient {
       ));
   }
 
-  /** Every feature inside a rectangle, as the server streams them. */
+  /**
+   * Every feature inside a rectangle, as the server streams them. The call
+   * starts when the iteration does.
+   */
   listFeatures(
     rectangle: rg.Rectangle,
     options: CallOptions = {},
   ): AsyncIterable<rg.Feature> {
-    const call = this.#stub.ListFeatures(
-      rectangle,
-      metadataOf(options),
-      callOptionsOf(options),
+    return receiveAll(
+      () =>
+        this.#stub.ListFeatures(
+          rectangle,
+          metadataOf(options),
+          callOptionsOf(options),
+        ),
+      options.signal,
     );
-    return receiveAll(call, cancelOnAbort(call, options.signal));
   }
 
   /** Sends a route's points and resolves with the server's summary. */
@@ -278,24 +296,19 @@ export class RouteGuideClient {
 
   /**
    * Sends notes and yields the notes the server returns (earlier notes at
-   * each note's location) until both sides are done. When `notes` throws,
-   * the call is cancelled and iteration throws that error.
+   * each note's location) until both sides are done. The call starts when
+   * the iteration does. When `notes` throws, the call is cancelled and
+   * iteration throws that error.
    */
   routeChat(
     notes: Iterable<rg.RouteNote> | AsyncIterable<rg.RouteNote>,
     options: CallOptions = {},
   ): AsyncIterable<rg.RouteNote> {
-    const call = this.#stub.RouteChat(
-      metadataOf(options),
-      callOptionsOf(options),
+    return receiveAll(
+      () => this.#stub.RouteChat(metadataOf(options), callOptionsOf(options)),
+      options.signal,
+      (call) => sendAll(call, notes),
     );
-    const cleanup = cancelOnAbort(call, options.signal);
-    let failed: { error: unknown } | undefined;
-    sendAll(call, notes).catch((error) => {
-      failed = { error };
-      call.cancel();
-    });
-    return receiveAll(call, cleanup, () => failed);
   }
 
   /** Closes the channel; calls in flight are cancelled. */
