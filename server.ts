@@ -6,6 +6,7 @@
  * @module
  */
 import { createLogger, LOG_LEVELS } from "./lib/grpc/log.ts";
+import { OutboundBudget } from "./lib/grpc/outbound.ts";
 import { FeatureDatabase } from "./lib/domain/features.ts";
 import { createRouteGuide } from "./lib/domain/service.ts";
 import {
@@ -128,13 +129,21 @@ const handlers = createRouteGuide({ features, notes, chat: settings.chat });
 const accessLog = LOG_LEVELS.indexOf(settings.logLevel) <=
   LOG_LEVELS.indexOf("info");
 const common = { host, handlers, tls, token, limits: settings.limits, logger };
+// One budget for both ports: calls at once and answer bytes held unsent.
+const budget = new OutboundBudget(settings.limits);
 const server = await orFail(() =>
-  listen({ ...common, port: settings.port, notes, accessLog })
+  listen({ ...common, port: settings.port, notes, accessLog, outbound: budget })
 );
 const webPort = settings.webPort;
 const web = webPort === undefined ? undefined : await orFail(() =>
   // Workers bind the one web port each; the kernel spreads connections.
-  listenWeb({ ...common, port: webPort, accessLog, reusePort: isWorker })
+  listenWeb({
+    ...common,
+    port: webPort,
+    accessLog,
+    reusePort: isWorker,
+    budget,
+  })
 );
 async function shutdown(signal: string): Promise<void> {
   logger.info(`${signal}: shutting down (grace ${graceMs / 1000} s)`);

@@ -63,6 +63,17 @@ const SLICE_MS = 5;
 
 const connections = new WeakMap<Session, Connection>();
 
+/**
+ * Answers held outside the gRPC port (the web port's streams and
+ * WebSockets), counted in the same budget as its connections.
+ */
+export interface Holder {
+  /** Answer bytes it holds unsent, as well as it can tell. */
+  held(): number;
+  /** Ends its call: it was holding most when the budget ran out. */
+  reset(): void;
+}
+
 // Every response grpc-js writes is serialized here first: count its bytes
 // as handed to its connection.
 const grpcCall = BaseServerInterceptingCall.prototype as unknown as {
@@ -108,6 +119,7 @@ export class OutboundBudget implements ConnectionBudget {
   #sliceStart = -1;
   #queued = 0;
   #calls = 0;
+  readonly #holders = new Set<Holder>();
 
   /** A budget enforcing `limits`. */
   constructor(
@@ -126,12 +138,9 @@ export class OutboundBudget implements ConnectionBudget {
   /** The interceptor that enforces this budget; put it first, next to the transport. */
   interceptor(): grpc.ServerInterceptor {
     return (_method, call) => {
-      // Each call a client keeps open costs memory (its stream, buffers and
-      // handler state), whatever the number of connections.
-      if (this.#calls >= this.limits.maxConcurrentCalls) {
+      if (!this.admit()) {
         return asInterceptedCall(new RefusedCall(call, this.#calls));
       }
-      this.#calls++;
       // The first interceptor wraps grpc-js's own call, which has the stream.
       const stream = (call as unknown as { stream: Stream }).stream;
       const session = stream.session!;
@@ -157,15 +166,43 @@ export class OutboundBudget implements ConnectionBudget {
     this.#open.clear();
   }
 
+  /**
+   * Takes a place for a call, false when `maxConcurrentCalls` already run
+   * (on either port): each call a client keeps open costs memory (its
+   * stream, buffers and handler state), whatever the number of
+   * connections. A call admitted calls {@link ended} once over.
+   */
+  admit(): boolean {
+    if (this.#calls >= this.limits.maxConcurrentCalls) return false;
+    this.#calls++;
+    return true;
+  }
+
+  /** Calls running, as admitted and not yet ended. */
+  get calls(): number {
+    return this.#calls;
+  }
+
   /** A call has ended. */
   ended(): void {
     this.#calls--;
+  }
+
+  /**
+   * Counts what `holder` holds in the budget until the function returned
+   * is called; past the budget, it is reset if it holds most.
+   */
+  hold(holder: Holder): () => void {
+    this.#holders.add(holder);
+    if (!this.#scheduled) this.#schedule(this.#pollMs = 0);
+    return () => this.#holders.delete(holder);
   }
 
   /** Stops looking at connections (the server has closed). */
   stop(): void {
     clearTimeout(this.#timer);
     this.#busy.clear();
+    this.#holders.clear();
   }
 
   /** Looks at `connection` until it has written what it was handed. */
@@ -196,7 +233,7 @@ export class OutboundBudget implements ConnectionBudget {
     this.#scheduled = this.#soon = false;
     this.#sliceStart = -1;
     let queued = 0;
-    let largest: Connection | undefined;
+    let largest: Connection | Holder | undefined;
     let most = 0;
     let moving = false;
     for (const connection of this.#busy) {
@@ -211,14 +248,24 @@ export class OutboundBudget implements ConnectionBudget {
         this.#busy.delete(connection);
       }
     }
-    this.#pollMs = moving ? 0 : Math.min(MAX_POLL_MS, this.#pollMs * 2 || 1);
+    for (const holder of this.#holders) {
+      const held = holder.held();
+      queued += held;
+      if (held > most) [largest, most] = [holder, held];
+    }
     if (queued > this.limits.maxQueuedBytes && largest !== undefined) {
-      // Resetting its streams drops what the runtime holds for them.
+      // Resetting its streams drops what the runtime holds for them. A
+      // holder lets go at once, so the next look comes at once: a thousand
+      // web streams are cut down within a few ms, not one per 20 ms.
       largest.reset();
       queued -= most;
+      if (!(largest instanceof Connection)) moving = true;
     }
+    this.#pollMs = moving ? 0 : Math.min(MAX_POLL_MS, this.#pollMs * 2 || 1);
     this.#queued = queued;
-    if (this.#busy.size > 0) this.#schedule(this.#pollMs);
+    if (this.#busy.size > 0 || this.#holders.size > 0) {
+      this.#schedule(this.#pollMs);
+    }
   };
 
   // A timer, even at zero: Deno runs immediates queued by immediates in

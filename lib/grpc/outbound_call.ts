@@ -125,6 +125,19 @@ export class OutboundCall extends ListeningCall implements Waiter {
   }
 }
 
+/**
+ * What a call over `maxConcurrentCalls` is told, `calls` running.
+ *
+ * @example
+ * ```ts
+ * import { overCalls } from "./outbound_call.ts";
+ * overCalls(2000); // "the server is already running 2000 calls; retry later"
+ * ```
+ */
+export function overCalls(calls: number): string {
+  return `the server is already running ${calls} calls; retry later`;
+}
+
 /** A call over the limit: ended before its handler hears of it. */
 export class RefusedCall extends ForwardingCall {
   readonly #calls: number;
@@ -137,8 +150,7 @@ export class RefusedCall extends ForwardingCall {
   override start(): void {
     this.next.sendStatus({
       code: Status.RESOURCE_EXHAUSTED,
-      details:
-        `the server is already running ${this.#calls} calls; retry later`,
+      details: overCalls(this.#calls),
     });
   }
 }

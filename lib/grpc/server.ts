@@ -117,6 +117,11 @@ export interface ServerOptions {
   channelOptions?: Record<string, string | number>;
   /** Limits; unset ones take {@link DEFAULT_LIMITS}. */
   limits?: Partial<ServerLimits>;
+  /**
+   * The budget of calls and unsent answers, when shared with another port
+   * (server.ts: the web port); else the server's own, from `limits`.
+   */
+  outbound?: OutboundBudget;
   /** Writes the access log (one line per call) and internal errors when set. */
   logger?: Logger;
   /**
@@ -223,7 +228,7 @@ export async function startServer(
     notes,
     chat: options.chat,
   });
-  const outbound = new OutboundBudget(limits);
+  const outbound = options.outbound ?? new OutboundBudget(limits);
   // grpc-js wraps the transport's call in the first interceptor first.
   // The outbound budget goes next to the transport, where messages are
   // written and where a call that has ended can let go of all the others;

@@ -22,6 +22,8 @@ import type { RouteGuide } from "../gen/es/route_guide_pb.ts";
 export interface WebCall extends CallRecord {
   /** connect-es's context, once the call got that far. */
   context?: HandlerContext;
+  /** Why the call is refused before it starts (the server is full). */
+  refused?: string;
 }
 
 /** Where a call's {@link WebCall} travels in connect-es's context values. */
@@ -49,10 +51,22 @@ export function toConnectError(
   return new ConnectError("internal error", Code.Internal);
 }
 
+/** `requests`, each counted on `call` as received. */
+async function* counted<T>(
+  requests: AsyncIterable<T>,
+  call: WebCall | undefined,
+): AsyncIterable<T> {
+  for await (const request of requests) {
+    if (call) call.received++;
+    yield request;
+  }
+}
+
 // protobuf-es leaves an absent message field undefined; the domain says null.
 const point = (p: es.Point | undefined): rg.Point | null =>
   p === undefined ? null : { latitude: p.latitude, longitude: p.longitude };
-const note = (n: es.RouteNote): rg.RouteNote => ({
+/** A protobuf-es RouteNote as the domain's. */
+export const note = (n: es.RouteNote): rg.RouteNote => ({
   location: point(n.location),
   message: n.message,
 });
@@ -61,7 +75,8 @@ const feature = (f: rg.Feature) => ({
   name: f.name,
   location: f.location ?? undefined,
 });
-const routeNote = (n: rg.RouteNote) => ({
+/** The domain's RouteNote as protobuf-es takes it. */
+export const routeNote = (n: rg.RouteNote) => ({
   location: n.location ?? undefined,
   message: n.message,
 });
@@ -120,8 +135,7 @@ export function toConnectImplementation(
       let recorder;
       try {
         recorder = handlers.recordRoute(context);
-        for await (const request of requests) {
-          if (call) call.received++;
+        for await (const request of counted(requests, call)) {
           await recorder.add(point(request)!);
         }
         const summary = await recorder.finish();
@@ -139,8 +153,7 @@ export function toConnectImplementation(
       let session;
       try {
         session = handlers.routeChat(context);
-        for await (const request of requests) {
-          if (call) call.received++;
+        for await (const request of counted(requests, call)) {
           for (const answer of await session.note(note(request))) {
             if (call) call.sent++;
             yield routeNote(answer);

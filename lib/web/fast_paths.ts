@@ -31,7 +31,14 @@ import {
   toConnectError,
   type WebCall,
 } from "./connect_service.ts";
-import { type Open, SHUT_DOWN } from "./responses.ts";
+import type { OutboundBudget } from "../grpc/outbound.ts";
+import {
+  AnswerBody,
+  type Ending,
+  NOT_READING,
+  type Open,
+  SHUT_DOWN,
+} from "./responses.ts";
 
 /** The paths this module answers. */
 export const GET_FEATURE_PATH = "/routeguide.RouteGuide/GetFeature";
@@ -43,6 +50,8 @@ export interface FastPathOptions {
   authorized?: (authorization: string | null) => boolean;
   maxReceiveMessageBytes: number;
   report: InternalErrorReporter;
+  /** What ListFeatures' answers count in. */
+  budget: OutboundBudget;
 }
 
 // A unary call's handler returns before anything could cancel it.
@@ -216,14 +225,14 @@ function endFrame(error?: ConnectError): Uint8Array<ArrayBuffer> {
  * Answers a ListFeatures call at {@link LIST_FEATURES_PATH} as
  * {@link fastGetFeature} answers GetFeature. Features go out encoded into
  * chunks of up to CHUNK_BYTES, one pulled each time the client has read
- * the last (a client that stops reading holds the handler, not memory);
- * `done` runs once the answer is over, with whether it was cancelled.
+ * the last (a client that stops reading holds the handler, and what Deno
+ * holds for it counts in the budget); `done` runs once the answer is over.
  */
 export async function fastListFeatures(
   request: Request,
   call: WebCall,
   options: FastPathOptions,
-  done: (cancelled: boolean) => void,
+  done: (ending: Ending) => void,
   open: Set<Open>,
 ): Promise<Response | Request | undefined> {
   const max = options.maxReceiveMessageBytes + 5;
@@ -231,7 +240,7 @@ export async function fastListFeatures(
   const end = (error: ConnectError) => {
     call.code = error.code;
     call.details = error.rawMessage;
-    done(false);
+    done("over");
     return new Response(endFrame(error), { headers: STREAM });
   };
   const refused = unauthorized(request, options);
@@ -262,70 +271,67 @@ export async function fastListFeatures(
   const iterator = sync ?? (features as AsyncIterable<rg.Feature>)[
     Symbol.asyncIterator
   ]();
-  let over = false;
-  const finish = (cancelled: boolean) => {
-    if (over) return;
-    over = true;
+  const finish = (ending: Ending) => {
+    if (!answer.end()) return;
     open.delete(stop);
-    if (cancelled) abort.abort();
-    done(cancelled);
+    if (ending !== "over") abort.abort();
+    done(ending);
     iterator.return?.();
   };
-  let stream!: ReadableStreamDefaultController<Uint8Array>;
   // At the end of the grace period: the stream ends as the gRPC port's.
   const stop = () => {
     const error = new ConnectError(SHUT_DOWN, Status.UNAVAILABLE);
     call.code = error.code;
     call.details = SHUT_DOWN;
-    stream.enqueue(endFrame(error));
-    stream.close();
-    finish(false);
+    answer.enqueue(endFrame(error));
+    answer.close();
+    finish("over");
   };
   open.add(stop);
-  return new Response(
-    new ReadableStream<Uint8Array>({
-      start(controller) {
-        stream = controller;
-      },
-      async pull(controller) {
-        // The stream pulls again as soon as Deno takes a chunk: without a
-        // turn of the event loop in between, every chunk would be made
-        // before the first went out (measured: first feature after the
-        // last, 13 ms for 5,000 features, against 1.6 ms).
-        if (call.sent > 0) await new Promise((next) => setImmediate(next));
-        if (over) return;
-        const parts: Uint8Array[] = [];
-        const limit = call.sent === 0 ? FIRST_CHUNK_BYTES : CHUNK_BYTES;
-        let size = 0; // of the features' frames
-        let last: ConnectError | undefined | null = null; // null: not yet
-        try {
-          // A synchronous list fills a chunk; an async one sends what it has.
-          do {
-            const next = sync ? sync.next() : await iterator.next();
-            if (next.done) {
-              last = undefined;
-              break;
-            }
-            const bytes = encodeFeature(next.value);
-            parts.push(frame(0, bytes));
-            size += 5 + bytes.length;
-            call.sent++;
-          } while (sync && size < limit);
-        } catch (error) {
-          last = toConnectError("ListFeatures", error, options.report);
-          call.code = last.code;
-          call.details = last.rawMessage;
-        }
-        if (over) return;
-        if (last !== null) parts.push(endFrame(last));
-        controller.enqueue(concat(parts));
-        if (last !== null) {
-          controller.close();
-          finish(false);
-        }
-      },
-      cancel: () => finish(true),
-    }),
-    { headers: STREAM },
+  const answer: AnswerBody = new AnswerBody(
+    options.budget,
+    async () => {
+      // The stream pulls again as soon as Deno takes a chunk: without a
+      // turn of the event loop in between, every chunk would be made
+      // before the first went out (measured: first feature after the
+      // last, 13 ms for 5,000 features, against 1.6 ms).
+      if (call.sent > 0) await new Promise((next) => setImmediate(next));
+      if (answer.over) return;
+      const parts: Uint8Array[] = [];
+      const limit = call.sent === 0 ? FIRST_CHUNK_BYTES : CHUNK_BYTES;
+      let size = 0; // of the features' frames
+      let last: ConnectError | undefined | null = null; // null: not yet
+      try {
+        // A synchronous list fills a chunk; an async one sends what it has.
+        do {
+          const next = sync ? sync.next() : await iterator.next();
+          if (next.done) {
+            last = undefined;
+            break;
+          }
+          const bytes = encodeFeature(next.value);
+          parts.push(frame(0, bytes));
+          size += 5 + bytes.length;
+          call.sent++;
+        } while (sync && size < limit);
+      } catch (error) {
+        last = toConnectError("ListFeatures", error, options.report);
+        call.code = last.code;
+        call.details = last.rawMessage;
+      }
+      if (answer.over) return;
+      if (last !== null) parts.push(endFrame(last));
+      answer.enqueue(concat(parts));
+      if (last !== null) {
+        answer.close();
+        finish("over");
+      }
+    },
+    () => finish("cancelled"),
+    () => {
+      finish("not reading");
+      answer.error(new Error(NOT_READING));
+    },
   );
+  return new Response(answer.stream, { headers: STREAM });
 }

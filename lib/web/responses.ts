@@ -8,6 +8,7 @@ import { ConnectError } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { Status } from "../domain/errors.ts";
+import type { Holder, OutboundBudget } from "../grpc/outbound.ts";
 import type { WebCall } from "./connect_service.ts";
 
 /** A call still answering: how to end it when the grace period is over. */
@@ -16,20 +17,145 @@ export type Open = () => void;
 /** What a call still running at the end of the grace period is told. */
 export const SHUT_DOWN = "the server shut down before the call finished";
 
+/** What a call whose client leaves its answers unread is ended with. */
+export const NOT_READING = "the client is not reading its answers";
+
+const encoder = new TextEncoder();
+
+/** `message` cut to the 123 bytes a WebSocket close frame's reason may hold. */
+export function closeReason(message: string): string {
+  const bytes = encoder.encode(message);
+  if (bytes.length <= 123) return message;
+  let end = 123;
+  while ((bytes[end] & 0xc0) === 0x80) end--; // not inside a character
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}
+
 /**
- * The call's status once its answer is over: cancelled when the client (or
- * the server at shutdown) ended it early, else what connect-es ended its
+ * How an answer ended: over (whole, or with the call's error); cancelled
+ * (by the client, or at shutdown); or cut because its client was not
+ * reading it when the outbound budget ran out.
+ */
+export type Ending = "over" | "cancelled" | "not reading";
+
+/**
+ * What `Deno.serve` may hold for one answer whose client stopped reading:
+ * hyper's write buffer (measured: 1,000 HTTP/1.1 ListFeatures left unread
+ * added 242 MB, about 240 KB each).
+ */
+const HELD_PER_STREAM = 256 << 10;
+/** A chunk left this long untaken: its client is not keeping up. */
+const STALE_MS = 100;
+
+/**
+ * An answer's body, pulled by `Deno.serve` as its client reads, counted in
+ * the outbound budget (shared with the gRPC port) while its client is not
+ * keeping up. Deno does not say what it has written, so a body whose last
+ * chunk waited more than {@link STALE_MS} to be taken (or is waiting) counts
+ * what it handed over, up to what Deno buffers for a stream; if it holds
+ * most when the budget runs out, `cut` ends it (erroring the body drops
+ * what Deno holds for it).
+ */
+export class AnswerBody implements Holder {
+  /** The body, for a Response. */
+  readonly stream: ReadableStream<Uint8Array>;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #handed = 0;
+  // When the last chunk was handed over; -1 while a pull is making one.
+  #since = -1;
+  // How long Deno took to take the last chunk it took.
+  #lastWait = 0;
+  readonly #cut: () => void;
+  readonly #release: () => void;
+  #over = false;
+
+  /** `pull` makes the next chunk(s); `cancel` hears of the client going. */
+  constructor(
+    budget: OutboundBudget,
+    pull: () => Promise<void>,
+    cancel: (reason: unknown) => Promise<void> | void,
+    cut: () => void,
+  ) {
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () => {
+        if (this.#since >= 0) this.#lastWait = performance.now() - this.#since;
+        this.#since = -1;
+        return pull();
+      },
+      cancel,
+    });
+    this.#cut = cut;
+    this.#release = budget.hold(this);
+  }
+
+  /** Hands `chunk` to Deno. */
+  enqueue(chunk: Uint8Array): void {
+    this.#handed += chunk.length;
+    this.#since = performance.now();
+    this.#controller.enqueue(chunk);
+  }
+
+  /** Ends the body. */
+  close(): void {
+    this.#release();
+    this.#controller.close();
+  }
+
+  /** Ends the body with an error: Deno drops the answer. */
+  error(reason: unknown): void {
+    this.#release();
+    this.#controller.error(reason);
+  }
+
+  /** Whether {@link end} has been called. */
+  get over(): boolean {
+    return this.#over;
+  }
+
+  /** Marks the answer over, no longer counted: false if it already was. */
+  end(): boolean {
+    if (this.#over) return false;
+    this.#over = true;
+    this.#release();
+    return true;
+  }
+
+  held(): number {
+    const since = this.#since;
+    const waiting = since < 0 ? 0 : performance.now() - since;
+    return Math.max(waiting, this.#lastWait) > STALE_MS
+      ? Math.min(this.#handed, HELD_PER_STREAM)
+      : 0;
+  }
+
+  reset(): void {
+    this.#release();
+    this.#cut();
+  }
+}
+
+/**
+ * The call's status once its answer is over: RESOURCE_EXHAUSTED when cut
+ * for not reading, cancelled when the client (or the server at shutdown)
+ * ended it early, else what connect-es ended its
  * context with, else what the HTTP status says (a request refused before
  * it became a call, such as a wrong content type).
  */
 export function settle(
   call: WebCall,
   httpStatus: number,
-  cancelled: boolean,
+  ending: Ending,
   pastGrace: boolean,
 ): void {
   const reason = call.context?.signal.reason;
-  if (cancelled && pastGrace) {
+  const cancelled = ending === "cancelled";
+  if (ending === "not reading") {
+    call.code = Status.RESOURCE_EXHAUSTED;
+    call.details = NOT_READING;
+  } else if (cancelled && pastGrace) {
     call.code = Status.UNAVAILABLE; // as the gRPC port says it
     call.details = SHUT_DOWN;
   } else if (cancelled) {
@@ -46,19 +172,20 @@ export function settle(
 
 /**
  * connect-es's answer as a fetch Response, calling `done` once when it has
- * been sent or cancelled. A unary Connect answer (it has its length) goes
- * as one buffer; a stream is pulled message by message as the client
- * reads, so a client that stops reading holds back the handler, not
- * memory.
+ * been sent, cancelled or cut. A unary Connect answer (it has its length)
+ * goes as one buffer; a stream is pulled message by message as the client
+ * reads, so a client that stops reading holds back the handler, and what
+ * Deno holds for it counts in `budget`.
  */
 export async function toFetchResponse(
   response: UniversalServerResponse,
-  done: (cancelled: boolean) => void,
+  done: (ending: Ending) => void,
   open: Set<Open>,
+  budget: OutboundBudget,
 ): Promise<Response> {
   const init = { status: response.status, headers: response.header };
   if (response.body === undefined) {
-    done(false);
+    done("over");
     return new Response(null, init);
   }
   const chunks = response.body[Symbol.asyncIterator]();
@@ -68,53 +195,43 @@ export async function toFetchResponse(
     for (let r = await chunks.next(); !r.done; r = await chunks.next()) {
       parts.push(r.value as Uint8Array<ArrayBuffer>);
     }
-    done(false);
+    done("over");
     return new Response(parts.length === 1 ? parts[0] : new Blob(parts), init);
   }
-  let finished = false;
-  const finish = (cancelled: boolean) => {
-    if (finished) return;
-    finished = true;
+  const finish = (ending: Ending) => {
+    if (!body.end()) return;
     open.delete(end);
-    done(cancelled);
+    done(ending);
   };
-  let stream!: ReadableStreamDefaultController<Uint8Array>;
-  const end = () => {
-    finish(true);
-    stream.error(new Error("the server is shutting down"));
+  const stop = (ending: Ending, reason: string) => {
+    finish(ending);
+    body.error(new Error(reason));
     chunks.return?.();
   };
+  const end = () => stop("cancelled", "the server is shutting down");
+  const body: AnswerBody = new AnswerBody(budget, async () => {
+    let r;
+    try {
+      r = await chunks.next();
+    } catch (error) {
+      finish("over");
+      return body.error(error);
+    }
+    if (body.over) return;
+    if (r.done) {
+      finish("over");
+      body.close();
+    } else body.enqueue(r.value);
+  }, async (reason) => {
+    finish("cancelled");
+    try {
+      await chunks.throw?.(reason);
+    } catch {
+      // The pipeline rethrows the reason it was cancelled with.
+    }
+  }, () => stop("not reading", NOT_READING));
   open.add(end);
-  return new Response(
-    new ReadableStream<Uint8Array>({
-      start(controller) {
-        stream = controller;
-      },
-      async pull(controller) {
-        let r;
-        try {
-          r = await chunks.next();
-        } catch (error) {
-          finish(false);
-          return controller.error(error);
-        }
-        if (finished) return;
-        if (r.done) {
-          finish(false);
-          controller.close();
-        } else controller.enqueue(r.value);
-      },
-      async cancel(reason) {
-        finish(true);
-        try {
-          await chunks.throw?.(reason);
-        } catch {
-          // The pipeline rethrows the reason it was cancelled with.
-        }
-      },
-    }),
-    init,
-  );
+  return new Response(body.stream, init);
 }
 
 const NO_CHUNKS: AsyncIterable<Uint8Array> = {

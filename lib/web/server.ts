@@ -22,6 +22,8 @@ import { bearerTokenMatcher } from "../grpc/auth.ts";
 import type { ServerTls } from "../grpc/credentials.ts";
 import { DEFAULT_LIMITS, type ServerLimits } from "../grpc/limits.ts";
 import type { Logger } from "../grpc/log.ts";
+import { OutboundBudget } from "../grpc/outbound.ts";
+import { overCalls } from "../grpc/outbound_call.ts";
 import {
   toConnectImplementation,
   WEB_CALL,
@@ -36,6 +38,7 @@ import {
 import { pageResponse } from "./page.ts";
 import {
   chunksOf,
+  type Ending,
   type Open,
   settle,
   SHUT_DOWN,
@@ -63,8 +66,18 @@ export interface WebServerOptions {
   tls?: ServerTls;
   /** Require `Authorization: Bearer <token>` (a WebSocket: its subprotocol). */
   token?: string;
-  /** Limits; the web port enforces `maxReceiveMessageBytes` and the outbound window. */
+  /**
+   * Limits; the web port enforces `maxReceiveMessageBytes`, the outbound
+   * window and `keepaliveTimeoutMs` (WebSockets), and `budget` the rest it
+   * can (docs/operations.md).
+   */
   limits?: Partial<ServerLimits>;
+  /**
+   * Calls at once and answer bytes held unsent, counted with the gRPC
+   * port's when it is that port's (`ServerOptions.outbound`); else the
+   * web port's own, from `limits`.
+   */
+  budget?: OutboundBudget;
   /** Writes the access log and internal errors when set. */
   logger?: Logger;
   /** Whether `logger` gets the access log (default true). */
@@ -129,6 +142,7 @@ export async function startWebServer(
     );
   }
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const budget = options.budget ?? new OutboundBudget(limits);
   const logger = options.logger;
   const accessLog = logger && (options.accessLog ?? true) ? logger : undefined;
   const report = (method: string, error: unknown) =>
@@ -153,6 +167,9 @@ export async function startWebServer(
     requestGate(context) {
       const call = context.values.get(WEB_CALL);
       if (call) call.context = context;
+      if (call?.refused) {
+        throw new ConnectError(call.refused, Code.ResourceExhausted);
+      }
       if (
         authorized && !authorized(context.requestHeader.get("authorization"))
       ) {
@@ -172,11 +189,13 @@ export async function startWebServer(
     authorized,
     maxReceiveMessageBytes: limits.maxReceiveMessageBytes,
     report,
+    budget,
   };
   const webSocketOptions = {
     handlers: options.handlers,
     authorized,
     limits,
+    budget,
     report,
     log: (call: WebCall) => accessLog && logCall(accessLog, call),
     open: webSockets,
@@ -212,42 +231,63 @@ export async function startWebServer(
         webSocketOptions,
       );
     }
-    const logged = (cancelled: boolean) => {
+    // A call past maxConcurrentCalls (both ports) is refused by
+    // connect-es, in its protocol's words.
+    const admitted = budget.admit();
+    if (!admitted) call.refused = overCalls(budget.calls);
+    let over = false;
+    const ended = (httpStatus: number, ending: Ending) => {
+      if (over) return;
+      over = true;
+      if (admitted) budget.ended();
       if (accessLog === undefined) return;
-      settle(call, 200, cancelled, pastGrace);
+      settle(call, httpStatus, ending, pastGrace);
       logCall(accessLog, call);
     };
-    const fast = path === GET_FEATURE_PATH
-      ? await fastGetFeature(request, call, fastOptions)
-      : path === LIST_FEATURES_PATH
-      ? await fastListFeatures(request, call, fastOptions, logged, open)
-      : undefined;
-    if (fast instanceof Response) {
-      if (path === GET_FEATURE_PATH) logged(false);
-      return fast;
+    const logged = (ending: Ending) => ended(200, ending);
+    try {
+      const fast = !admitted
+        ? undefined
+        : path === GET_FEATURE_PATH
+        ? await fastGetFeature(request, call, fastOptions)
+        : path === LIST_FEATURES_PATH
+        ? await fastListFeatures(request, call, fastOptions, logged, open)
+        : undefined;
+      if (fast instanceof Response) {
+        if (path === GET_FEATURE_PATH) logged("over");
+        return fast;
+      }
+      const rpc = fast ?? request; // read by a fast path, or not
+      // Not request.signal: Deno aborts it once a response has been sent,
+      // as if the client had gone. A stream's client going away is seen as
+      // its response being cancelled; a unary call is over before it
+      // matters.
+      const cancel = handler.method.methodKind === "unary"
+        ? undefined
+        : new AbortController();
+      const response = await handler({
+        httpVersion: "",
+        method: rpc.method,
+        url,
+        header: rpc.headers,
+        body: chunksOf(rpc.body),
+        signal: cancel?.signal ?? shutdown.signal,
+        contextValues: createContextValues().set(WEB_CALL, call),
+      });
+      return await toFetchResponse(
+        response,
+        (ending) => {
+          if (ending !== "over") cancel?.abort();
+          ended(response.status, ending);
+        },
+        open,
+        budget,
+      );
+    } catch (error) {
+      // Whatever failed, the call is over: its place is free again.
+      ended(500, "over");
+      throw error;
     }
-    const rpc = fast ?? request; // read by a fast path, or not
-    // Not request.signal: Deno aborts it once a response has been sent, as
-    // if the client had gone. A stream's client going away is seen as its
-    // response being cancelled; a unary call is over before it matters.
-    const cancel = handler.method.methodKind === "unary"
-      ? undefined
-      : new AbortController();
-    const response = await handler({
-      httpVersion: "",
-      method: rpc.method,
-      url,
-      header: rpc.headers,
-      body: chunksOf(rpc.body),
-      signal: cancel?.signal ?? shutdown.signal,
-      contextValues: createContextValues().set(WEB_CALL, call),
-    });
-    return toFetchResponse(response, (cancelled) => {
-      if (cancelled) cancel?.abort();
-      if (accessLog === undefined) return;
-      settle(call, response.status, cancelled, pastGrace);
-      logCall(accessLog, call);
-    }, open);
   }
 
   const tls = options.tls && {
@@ -283,6 +323,7 @@ export async function startWebServer(
           timers.push(setTimeout(then, ms));
         const stopped = () => {
           for (const timer of timers) clearTimeout(timer);
+          if (options.budget === undefined) budget.stop(); // its own
           resolve();
         };
         after(graceMs, () => {

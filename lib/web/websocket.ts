@@ -30,8 +30,15 @@ import {
   RouteSummarySchema,
 } from "../gen/es/route_guide_pb.ts";
 import type { ServerLimits } from "../grpc/limits.ts";
-import type { InternalErrorReporter, WebCall } from "./connect_service.ts";
-import { SHUT_DOWN } from "./responses.ts";
+import type { OutboundBudget } from "../grpc/outbound.ts";
+import { overCalls } from "../grpc/outbound_call.ts";
+import {
+  type InternalErrorReporter,
+  note as domainNote,
+  routeNote,
+  type WebCall,
+} from "./connect_service.ts";
+import { closeReason, NOT_READING, SHUT_DOWN } from "./responses.ts";
 
 /** The subprotocol every RouteGuide WebSocket speaks. */
 export const WEB_SOCKET_PROTOCOL = "routeguide.v1";
@@ -43,10 +50,7 @@ const MAX_WAITING_BYTES = 1 << 20;
 const STALL_MS = 2_000;
 
 function notReading(): RouteGuideError {
-  return new RouteGuideError(
-    Status.RESOURCE_EXHAUSTED,
-    "the client is not reading its answers",
-  );
+  return new RouteGuideError(Status.RESOURCE_EXHAUSTED, NOT_READING);
 }
 
 /** What `server.ts` gives every WebSocket call. */
@@ -54,6 +58,8 @@ export interface WebSocketOptions {
   handlers: RouteGuideHandlers;
   authorized?: (authorization: string | null) => boolean;
   limits: ServerLimits;
+  /** The calls and unsent answers of both ports. */
+  budget: OutboundBudget;
   report: InternalErrorReporter;
   log: (call: WebCall) => void;
   /**
@@ -74,17 +80,6 @@ export interface WebSocketOptions {
  */
 export function isWebSocketCall(request: Request): boolean {
   return request.headers.get("upgrade")?.toLowerCase() === "websocket";
-}
-
-const encoder = new TextEncoder();
-
-/** `message` cut to the 123 bytes a close frame's reason may hold. */
-function closeReason(message: string): string {
-  const bytes = encoder.encode(message);
-  if (bytes.length <= 123) return message;
-  let end = 123;
-  while ((bytes[end] & 0xc0) === 0x80) end--; // not inside a character
-  return new TextDecoder().decode(bytes.subarray(0, end));
 }
 
 /** The token a `bearer.<base64url>` subprotocol carries, as a header value. */
@@ -134,15 +129,27 @@ export function serveWebSocketCall(
   }
   const { socket, response } = Deno.upgradeWebSocket(request, {
     protocol: WEB_SOCKET_PROTOCOL,
+    // Deno pings an idle socket, closing it if no pong comes in as long.
+    idleTimeout: Math.ceil(options.limits.keepaliveTimeoutMs / 1000),
   });
   socket.binaryType = "arraybuffer";
   const abort = new AbortController();
+  const budget = options.budget;
+  const admitted = budget.admit();
   let ended = false;
   let session: RouteRecorder | ChatSession | undefined;
+  // What Deno holds unsent counts in the budget shared with the gRPC
+  // port; the socket holding most when it runs out ends 4008.
+  const release = budget.hold({
+    held: () => socket.bufferedAmount,
+    reset: () => fail(notReading()),
+  });
 
   const end = (code: number, message?: string) => {
     if (ended) return;
     ended = true;
+    release();
+    if (admitted) budget.ended();
     options.open.delete(shutdown);
     abort.abort();
     session?.end?.();
@@ -215,24 +222,15 @@ export function serveWebSocketCall(
       const chat = options.handlers.routeChat(context);
       session = chat;
       const answer = (notes: readonly rg.RouteNote[]) => {
-        for (const note of notes) {
-          send(
-            RouteNoteSchema,
-            create(RouteNoteSchema, {
-              location: note.location ?? undefined,
-              message: note.message,
-            }),
-          );
+        for (const n of notes) {
+          send(RouteNoteSchema, create(RouteNoteSchema, routeNote(n)));
         }
       };
       feeder = {
         schema: RouteNoteSchema,
         take(note) {
           const exchange = () => {
-            const answers = chat.note({
-              location: note.location ?? null,
-              message: note.message,
-            });
+            const answers = chat.note(domainNote(note));
             return answers instanceof Promise
               ? answers.then(answer)
               : answer(answers);
@@ -303,6 +301,9 @@ export function serveWebSocketCall(
     busy = false;
   };
   socket.onopen = () => {
+    if (!admitted) {
+      return end(Status.RESOURCE_EXHAUSTED, overCalls(budget.calls));
+    }
     if (options.authorized && !options.authorized(bearer(protocols))) {
       return end(
         Status.UNAUTHENTICATED,
@@ -339,7 +340,7 @@ export function serveWebSocketCall(
       );
     } else waiting.push(event.data);
   };
-  socket.onclose = () => end(Status.CANCELLED, "cancelled by the client");
-  socket.onerror = () => end(Status.CANCELLED, "cancelled by the client");
+  socket.onclose = socket.onerror = () =>
+    end(Status.CANCELLED, "cancelled by the client");
   return response;
 }
