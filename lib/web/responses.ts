@@ -47,6 +47,18 @@ const HELD_PER_STREAM = 256 << 10;
 /** A chunk left this long untaken: its client is not keeping up. */
 const STALE_MS = 100;
 
+// Pulls past this turn's slice (budget.sliceOver, shared with the gRPC
+// port's calls) wait here and go on a few per turn of the event loop, each
+// turn a timer (immediates queued by immediates run before any socket is
+// read): a thousand streams leave room for every other call.
+const later: (() => void)[] = [];
+const PULLS_PER_TURN = 4;
+
+function pullLater(): void {
+  for (const pull of later.splice(0, PULLS_PER_TURN)) pull();
+  if (later.length > 0) setTimeout(pullLater, 0);
+}
+
 /**
  * An answer's body, pulled by `Deno.serve` as its client reads, counted in
  * the outbound budget (shared with the gRPC port) while its client is not
@@ -83,7 +95,9 @@ export class AnswerBody implements Holder {
       pull: () => {
         if (this.#since >= 0) this.#lastWait = performance.now() - this.#since;
         this.#since = -1;
-        return pull();
+        if (later.length === 0 && !budget.sliceOver()) return pull();
+        if (later.length === 0) setTimeout(pullLater, 0);
+        return new Promise<void>((go) => later.push(go)).then(pull);
       },
       cancel,
     });
