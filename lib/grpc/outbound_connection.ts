@@ -50,7 +50,7 @@ export class Connection {
   readonly session: Session;
   readonly budget: ConnectionBudget;
   /** Its open streams. */
-  readonly streams = new Map<Stream, Handed>();
+  readonly streams: Map<Stream, Handed> = new Map();
   /** Bytes handed to the runtime, counted as the wire will carry them. */
   handed: number;
   /** `handed` when the socket was last read. */
@@ -62,7 +62,7 @@ export class Connection {
   /** Over its window: calls wait until half of it is free again. */
   full = false;
   /** Calls waiting for room. */
-  readonly waiting = new Set<Waiter>();
+  readonly waiting: Set<Waiter> = new Set();
 
   constructor(session: Session, budget: ConnectionBudget) {
     this.session = session;
