@@ -99,6 +99,7 @@ export async function soak(
   const loader = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "-q",
       "-P=bench",
       new URL(import.meta.url).pathname,
       "--load",
@@ -165,7 +166,7 @@ if (import.meta.main) {
   const seconds = Number(values.seconds);
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      ...["run", "-P", "server.ts", "--host", "127.0.0.1", "--port", "0"],
+      ...["run", "-q", "-P", "server.ts", "--host", "127.0.0.1", "--port", "0"],
       "--no-web",
     ],
     cwd: new URL("..", import.meta.url).pathname,
