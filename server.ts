@@ -6,7 +6,6 @@
  * @module
  */
 import { createLogger, LOG_LEVELS } from "./lib/grpc/log.ts";
-import { OutboundBudget } from "./lib/grpc/outbound.ts";
 import { FeatureDatabase } from "./lib/domain/features.ts";
 import { createRouteGuide } from "./lib/domain/service.ts";
 import {
@@ -129,10 +128,8 @@ const handlers = createRouteGuide({ features, notes, chat: settings.chat });
 const accessLog = LOG_LEVELS.indexOf(settings.logLevel) <=
   LOG_LEVELS.indexOf("info");
 const common = { host, handlers, tls, token, limits: settings.limits, logger };
-// One budget for both ports: calls at once and answer bytes held unsent.
-const budget = new OutboundBudget(settings.limits);
 const server = await orFail(() =>
-  listen({ ...common, port: settings.port, notes, accessLog, outbound: budget })
+  listen({ ...common, port: settings.port, notes, accessLog })
 );
 const webPort = settings.webPort;
 const web = webPort === undefined ? undefined : await orFail(() =>
@@ -142,7 +139,8 @@ const web = webPort === undefined ? undefined : await orFail(() =>
     port: webPort,
     accessLog,
     reusePort: isWorker,
-    budget,
+    // One budget for both ports: calls at once, answer bytes held unsent.
+    shareLimitsWith: server,
   })
 );
 async function shutdown(signal: string): Promise<void> {

@@ -5,7 +5,7 @@
  * answers. Each gets its Connect / gRPC-Web status (or WebSocket close
  * code), and the server keeps answering. And the limits it shares with the
  * gRPC port: calls at once and answers held unsent count on both ports
- * (one OutboundBudget), and server.ts stays bounded in memory under
+ * (one budget), and server.ts stays bounded in memory under
  * clients of the web port that never read.
  */
 import assert from "node:assert/strict";
@@ -24,8 +24,7 @@ import {
 } from "../mod.ts";
 import { createRouteGuide } from "../lib/domain/service.ts";
 import type { Feature } from "../lib/domain/types.ts";
-import { DEFAULT_LIMITS, type ServerLimits } from "../lib/grpc/limits.ts";
-import { OutboundBudget } from "../lib/grpc/outbound.ts";
+import type { ServerLimits } from "../lib/grpc/limits.ts";
 import { startWebServer } from "../lib/web/server.ts";
 import { rssMb } from "../bench/cpu.ts";
 import { gridFeatures, WORLD } from "./_prod_helpers.ts";
@@ -383,7 +382,7 @@ Deno.test("a binary Connect body sent without its length is read up to the limit
 });
 
 /**
- * Both ports over one RouteGuide and one OutboundBudget, as server.ts
+ * Both ports over one RouteGuide and one budget, as server.ts
  * runs them.
  */
 async function sharedPorts(
@@ -395,10 +394,9 @@ async function sharedPorts(
     features: new FeatureDatabase(features),
     notes: new MemoryNoteBoard(),
   });
-  const budget = new OutboundBudget({ ...DEFAULT_LIMITS, ...limits });
   const common = { host: "127.0.0.1", port: 0, handlers, limits, logger };
-  const grpc = await startServer({ ...common, outbound: budget });
-  const web = await startWebServer({ ...common, budget });
+  const grpc = await startServer(common);
+  const web = await startWebServer({ ...common, shareLimitsWith: grpc });
   return {
     grpc,
     web,

@@ -30,21 +30,11 @@ import {
 import { Status } from "../domain/errors.ts";
 import "./grpc_js_fixes.ts";
 
-/**
- * Default grace period for calls in flight at shutdown, in milliseconds.
- *
- * @example
- * ```ts
- * import { DEFAULT_GRACE_MS } from "./server.ts";
- * DEFAULT_GRACE_MS; // 5000
- * ```
- */
+/** Default grace period for calls in flight at shutdown, in milliseconds. */
 export const DEFAULT_GRACE_MS = 5_000;
 
-/**
- * How long calls ended at shutdown get for their status to reach their
- * clients before the server cuts the connections.
- */
+// How long calls ended at shutdown get for their status to reach their
+// clients before the server cuts the connections.
 const CUT_AFTER_MS = 500;
 
 /**
@@ -117,11 +107,6 @@ export interface ServerOptions {
   channelOptions?: Record<string, string | number>;
   /** Limits; unset ones take {@link DEFAULT_LIMITS}. */
   limits?: Partial<ServerLimits>;
-  /**
-   * The budget of calls and unsent answers, when shared with another port
-   * (server.ts: the web port); else the server's own, from `limits`.
-   */
-  outbound?: OutboundBudget;
   /** Writes the access log (one line per call) and internal errors when set. */
   logger?: Logger;
   /**
@@ -228,7 +213,7 @@ export async function startServer(
     notes,
     chat: options.chat,
   });
-  const outbound = options.outbound ?? new OutboundBudget(limits);
+  const outbound = new OutboundBudget(limits);
   // grpc-js wraps the transport's call in the first interceptor first.
   // The outbound budget goes next to the transport, where messages are
   // written and where a call that has ended can let go of all the others;
@@ -310,7 +295,7 @@ export async function startServer(
     }
   }
   let closing: Promise<void> | undefined;
-  return {
+  const server: RouteGuideServer = {
     port,
     address: formatHostPort(host, port),
     close(graceMs = DEFAULT_GRACE_MS) {
@@ -348,4 +333,14 @@ export async function startServer(
       return closing;
     },
   };
+  budgets.set(server, outbound);
+  return server;
+}
+
+// Each server's budget, for a web port that shares it (`shareLimitsWith`).
+const budgets = new WeakMap<RouteGuideServer, OutboundBudget>();
+
+/** The budget of calls and unsent answers that `server` enforces. */
+export function budgetOf(server: RouteGuideServer): OutboundBudget | undefined {
+  return budgets.get(server);
 }

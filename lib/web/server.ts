@@ -23,6 +23,7 @@ import type { ServerTls } from "../grpc/credentials.ts";
 import { DEFAULT_LIMITS, type ServerLimits } from "../grpc/limits.ts";
 import type { Logger } from "../grpc/log.ts";
 import { OutboundBudget } from "../grpc/outbound.ts";
+import { budgetOf, type RouteGuideServer } from "../grpc/server.ts";
 import { overCalls } from "../grpc/outbound_call.ts";
 import {
   toConnectImplementation,
@@ -68,16 +69,16 @@ export interface WebServerOptions {
   token?: string;
   /**
    * Limits; the web port enforces `maxReceiveMessageBytes`, the outbound
-   * window and `keepaliveTimeoutMs` (WebSockets), and `budget` the rest it
+   * window and `keepaliveTimeoutMs` (WebSockets), and its budget the rest it
    * can (docs/operations.md).
    */
   limits?: Partial<ServerLimits>;
   /**
-   * Calls at once and answer bytes held unsent, counted with the gRPC
-   * port's when it is that port's (`ServerOptions.outbound`); else the
-   * web port's own, from `limits`.
+   * A gRPC server whose limits on calls at once and on answer bytes held
+   * unsent count this port's calls too (one budget for both ports); else
+   * the web port has its own, from `limits`.
    */
-  budget?: OutboundBudget;
+  shareLimitsWith?: RouteGuideServer;
   /** Writes the access log and internal errors when set. */
   logger?: Logger;
   /** Whether `logger` gets the access log (default true). */
@@ -142,7 +143,9 @@ export async function startWebServer(
     );
   }
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const budget = options.budget ?? new OutboundBudget(limits);
+  const shared = options.shareLimitsWith &&
+    budgetOf(options.shareLimitsWith);
+  const budget = shared || new OutboundBudget(limits);
   const logger = options.logger;
   const accessLog = logger && (options.accessLog ?? true) ? logger : undefined;
   const report = (method: string, error: unknown) =>
@@ -323,7 +326,7 @@ export async function startWebServer(
           timers.push(setTimeout(then, ms));
         const stopped = () => {
           for (const timer of timers) clearTimeout(timer);
-          if (options.budget === undefined) budget.stop(); // its own
+          if (!shared) budget.stop(); // its own
           resolve();
         };
         after(graceMs, () => {
