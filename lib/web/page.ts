@@ -1,8 +1,9 @@
 /**
  * The browser page on the web port: `GET /` and its two assets, from
  * `lib/web/static/`: `index.html`, `style.css` and `app.js` (bundled from
- * `web/` by `deno task bundle`). Each file is read on its first request and
- * kept in memory with its ETag.
+ * `web/` by `deno task bundle`). Each file is fetched from next to this
+ * module on its first request (a file here, https from JSR) and kept in
+ * memory with its ETag.
  *
  * @module
  */
@@ -34,31 +35,34 @@ const CONTENT_SECURITY_POLICY =
  * ```ts
  * import assert from "node:assert/strict";
  * import { pageResponse } from "./page.ts";
- * const page = pageResponse(new Request("http://localhost/"))!;
+ * const page = (await pageResponse(new Request("http://localhost/")))!;
  * assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
  * assert.match(await page.text(), /<script type="module" src="\/app.js">/);
- * const script = pageResponse(new Request("http://localhost/app.js"))!;
- * const again = pageResponse(
+ * const script = (await pageResponse(new Request("http://localhost/app.js")))!;
+ * const again = (await pageResponse(
  *   new Request("http://localhost/app.js", {
  *     headers: { "if-none-match": script.headers.get("etag")! },
  *   }),
- * )!;
+ * ))!;
  * assert.equal(again.status, 304);
  * await script.body?.cancel();
  * assert.equal(pageResponse(new Request("http://localhost/", { method: "POST" })), undefined);
  * assert.equal(pageResponse(new Request("http://localhost/routeguide.RouteGuide/GetFeature")), undefined);
  * ```
  */
-export function pageResponse(request: Request): Response | undefined {
+export function pageResponse(
+  request: Request,
+): Promise<Response> | undefined {
   // RPCs are POSTs: they leave before the URL is parsed.
   if (request.method !== "GET" && request.method !== "HEAD") return undefined;
   const asset = ASSETS.get(new URL(request.url).pathname);
-  if (!asset) return undefined;
+  return asset && respond(request, asset);
+}
+
+async function respond(request: Request, asset: Asset): Promise<Response> {
   let body: Uint8Array<ArrayBuffer>;
   try {
-    body = asset.body ??= Deno.readFileSync(
-      new URL(`static/${asset.file}`, import.meta.url),
-    );
+    body = asset.body ??= await load(asset.file);
   } catch (error) {
     return new Response(
       `the page is not available (${asset.file}: ${
@@ -80,6 +84,16 @@ export function pageResponse(request: Request): Response | undefined {
   }
   headers["content-length"] = String(body.length);
   return new Response(request.method === "HEAD" ? null : body, { headers });
+}
+
+// Fetched, not read: imported from JSR, this module's URL is https.
+async function load(file: string): Promise<Uint8Array<ArrayBuffer>> {
+  const response = await fetch(new URL(`static/${file}`, import.meta.url));
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`${response.status} ${response.statusText}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** A 32-bit FNV-1a hash, in hex: enough to tell builds apart. */
