@@ -8,7 +8,7 @@
 import { TokenError } from "../grpc/auth.ts";
 import { type ClientTls, CredentialsError } from "../grpc/credentials.ts";
 import { UsageError } from "./flags.ts";
-import { RouteGuideError, Status } from "../domain/errors.ts";
+import { RouteGuideError, SHUT_DOWN, Status } from "../domain/errors.ts";
 import { FeatureFileError } from "../domain/feature_files.ts";
 
 /** What the user is told when something fails, and the exit status. */
@@ -57,7 +57,7 @@ export function describeFailure(
       if (details.startsWith("RouteChat notes are unavailable")) {
         message =
           "RouteChat: the server's note board is unavailable (try again later)";
-      } else if (details.startsWith("the server shut down before")) {
+      } else if (details.startsWith(SHUT_DOWN)) {
         message =
           `the server at ${address} shut down before the call finished (try again once it is back)`;
       } else if (details === "Connection dropped") {

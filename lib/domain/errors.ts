@@ -59,6 +59,13 @@ export const Status = {
  */
 export type StatusCode = typeof Status[keyof typeof Status];
 
+/**
+ * The details of the UNAVAILABLE status a server sends, on either port, to
+ * calls still running when its grace period at shutdown runs out; the
+ * client tells it from other UNAVAILABLEs by them.
+ */
+export const SHUT_DOWN = "the server shut down before the call finished";
+
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(Status).map(([name, code]) => [code, name]),
 );

@@ -27,7 +27,7 @@ import {
   ListeningCall,
   type ServerCall,
 } from "./forwarding_call.ts";
-import { Status } from "../domain/errors.ts";
+import { SHUT_DOWN, Status } from "../domain/errors.ts";
 import "./grpc_js_fixes.ts";
 
 /** Default grace period for calls in flight at shutdown, in milliseconds. */
@@ -323,7 +323,7 @@ export async function startServer(
           for (const call of running) {
             call.sendStatus({
               code: Status.UNAVAILABLE,
-              details: "the server shut down before the call finished",
+              details: SHUT_DOWN,
             });
           }
           timer = setTimeout(cut, CUT_AFTER_MS);

@@ -21,7 +21,7 @@ import {
   endStreamToJson,
   errorToJsonBytes,
 } from "@connectrpc/connect/protocol-connect";
-import { Status } from "../domain/errors.ts";
+import { SHUT_DOWN, Status } from "../domain/errors.ts";
 import type { CallContext, RouteGuideHandlers } from "../domain/service.ts";
 import type * as rg from "../domain/types.ts";
 import { decodePoint, decodeRectangle } from "../grpc/wire_decode.ts";
@@ -37,7 +37,6 @@ import {
   type Ending,
   NOT_READING,
   type Open,
-  SHUT_DOWN,
 } from "./responses.ts";
 
 /** The paths this module answers. */

@@ -14,7 +14,7 @@ import {
   createContextValues,
 } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
-import { Status } from "../domain/errors.ts";
+import { SHUT_DOWN, Status } from "../domain/errors.ts";
 import type { RouteGuideHandlers } from "../domain/service.ts";
 import { RouteGuide } from "../gen/es/route_guide_pb.ts";
 import { logCall } from "../grpc/access_log.ts";
@@ -42,7 +42,6 @@ import {
   type Ending,
   type Open,
   settle,
-  SHUT_DOWN,
   toFetchResponse,
 } from "./responses.ts";
 import { isWebSocketCall, serveWebSocketCall } from "./websocket.ts";

@@ -17,7 +17,7 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import { RouteGuideError, Status } from "../domain/errors.ts";
+import { RouteGuideError, SHUT_DOWN, Status } from "../domain/errors.ts";
 import type {
   ChatSession,
   RouteGuideHandlers,
@@ -38,7 +38,7 @@ import {
   routeNote,
   type WebCall,
 } from "./connect_service.ts";
-import { closeReason, NOT_READING, SHUT_DOWN } from "./responses.ts";
+import { closeReason, NOT_READING } from "./responses.ts";
 
 /** The subprotocol every RouteGuide WebSocket speaks. */
 export const WEB_SOCKET_PROTOCOL = "routeguide.v1";
