@@ -108,6 +108,32 @@ for (
   });
 }
 
+Deno.test("a block the bounds cover whole is answered whole, edges included, like a scan", () => {
+  // 10,000 features along a meridian in database order: blocks of 4,096
+  // hold latitudes 0-4095, 4096-8191 and 8192-9999.
+  const features = Array.from(
+    { length: 10_000 },
+    (_, i) => feature(`f${i}`, i, i % 3),
+  );
+  const db = new FeatureDatabase(features);
+  for (
+    const [minLatitude, maxLatitude, minLongitude, maxLongitude] of [
+      [4_096, 8_191, 0, 2], // the second block exactly
+      [4_096, 8_191, 0, 1], // its box but one edge
+      [0, 9_999, 0, 2], // everything
+      [4_000, 8_200, -1, 3], // one block whole, parts of two
+    ]
+  ) {
+    const bounds = { minLatitude, maxLatitude, minLongitude, maxLongitude };
+    const expected = bruteForce(features, bounds);
+    assert.deepEqual([...db.within(bounds)], expected);
+    assert.deepEqual(
+      Array.from(db.indicesWithin(bounds), (i) => db.features[i]),
+      expected,
+    );
+  }
+});
+
 Deno.test("at finds the first feature at an exact point on random data, like a scan", () => {
   const random = mulberry32(6);
   const features = randomFeatures(random, 5_000);
