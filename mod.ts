@@ -66,23 +66,23 @@ export {
   loadFeatureFile,
   loadWorldCities,
 } from "./lib/domain/feature_files.ts";
-export {
-  MemoryNoteBoard,
-  type NoteBoard,
-  type NoteBoardLimits,
-} from "./lib/domain/notes.ts";
+export type { NoteBoard, NoteBoardLimits } from "./lib/domain/notes.ts";
+export { MemoryNoteBoard } from "./lib/domain/memory_notes.ts";
 export {
   RedisNoteBoard,
   type RedisNoteBoardOptions,
 } from "./lib/domain/redis_notes.ts";
+export type {
+  CallContext,
+  ChatContext,
+  ChatSession,
+  RouteGuideHandlers,
+  RouteRecorder,
+} from "./lib/domain/handlers.ts";
 export {
-  type CallContext,
-  type ChatSession,
   createRouteGuide,
   type RouteChatLimits,
-  type RouteGuideHandlers,
   type RouteGuideOptions,
-  type RouteRecorder,
 } from "./lib/domain/service.ts";
 export {
   type RouteGuideServer,

@@ -107,24 +107,33 @@ export function h2Transports(url: string): [string, Transport][] {
   ];
 }
 
-/** A WebSocket call: sends `requests` then `end`; resolves with answers and close. */
+/**
+ * A WebSocket call: sends `requests` (then `end`, if among them); resolves
+ * with the binary answers, the text messages and the close.
+ */
 export async function webSocketCall(
   url: string,
   method: "RecordRoute" | "RouteChat",
   requests: (Uint8Array | string)[],
   protocols: string[] = ["routeguide.v1"],
-): Promise<{ answers: Uint8Array[]; code: number; reason: string }> {
+): Promise<
+  { answers: Uint8Array[]; texts: string[]; code: number; reason: string }
+> {
   const socket = new WebSocket(
     `${url.replace(/^http/, "ws")}/routeguide.RouteGuide/${method}`,
     protocols,
   );
   socket.binaryType = "arraybuffer";
   const answers: Uint8Array[] = [];
-  socket.onmessage = (event) => answers.push(new Uint8Array(event.data));
+  const texts: string[] = [];
+  socket.onmessage = (event) =>
+    typeof event.data === "string"
+      ? texts.push(event.data)
+      : answers.push(new Uint8Array(event.data));
   const closed = new Promise<CloseEvent>((resolve) => socket.onclose = resolve);
   socket.onopen = () => {
     for (const request of requests) socket.send(request);
   };
   const { code, reason } = await closed;
-  return { answers, code, reason };
+  return { answers, texts, code, reason };
 }

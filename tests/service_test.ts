@@ -236,10 +236,12 @@ Deno.test("RouteChat through the library client yields the same notes", async ()
   ]);
 });
 
-Deno.test("RouteChat shares notes across clients: a note from A reaches B", async () => {
+Deno.test("RouteChat shares notes across clients: a note from A reaches B, and B's reaches A live", async () => {
   await using t = await startTestServer();
-  const a = new ChatSession(t.newStub(true));
-  const b = new ChatSession(t.newStub(true));
+  // A deadline, so that a live note that never comes fails the test.
+  const within = { deadline: Date.now() + 10_000 };
+  const a = new ChatSession(t.newStub(true), within);
+  const b = new ChatSession(t.newStub(true), within);
   a.send(note("from A", 3, 4));
   a.send(note("A again", 3, 4));
   // A hearing its first note back means both of A's notes are stored.
@@ -249,14 +251,31 @@ Deno.test("RouteChat shares notes across clients: a note from A reaches B", asyn
     note("from A", 3, 4),
     note("A again", 3, 4),
   ]);
+  // A has written at (3, 4): B's note reaches it without A sending more.
+  assert.deepEqual(await a.take(1), [note("from B", 3, 4)]);
+  // A note elsewhere reaches neither; B's own note is not echoed to B.
+  const c = new ChatSession(t.newStub(true));
+  c.send(note("elsewhere", 5, 6));
+  assert.deepEqual(await c.finish(), []);
   a.send(note("A last", 3, 4));
   assert.deepEqual(await a.take(3), [
     note("from A", 3, 4),
     note("A again", 3, 4),
     note("from B", 3, 4),
   ]);
+  assert.deepEqual(await b.take(1), [note("A last", 3, 4)]);
   assert.deepEqual(await a.finish(), []);
   assert.deepEqual(await b.finish(), []);
+});
+
+Deno.test("RouteChat stops sending live notes to a call once it ends", async () => {
+  await using t = await startTestServer();
+  const a = new ChatSession(t.newStub(true));
+  a.send(note("from A", 3, 4));
+  assert.deepEqual(await a.finish(), []);
+  const b = new ChatSession(t.newStub(true));
+  b.send(note("from B", 3, 4));
+  assert.deepEqual(await b.finish(), [note("from A", 3, 4)]);
 });
 
 Deno.test("RouteChat keeps only the newest notes per location", async () => {
@@ -317,9 +336,15 @@ Deno.test("RouteChat ends the server side when the client half-closes", async ()
   assert.deepEqual(await chat.finish(), []);
 });
 
-Deno.test("RouteChat from concurrent clients: each note gets exactly the notes stored before it", async () => {
+Deno.test("RouteChat from concurrent clients: each gets the notes stored before each of its own, and the others' live, in order", async () => {
   const CLIENTS = 4, NOTES = 10;
   await using t = await startTestServer();
+  // The observer writes first and sends nothing more: it hears every
+  // later note live, in the order the board stored them.
+  const observer = new ChatSession(t.newStub(true), {
+    deadline: Date.now() + 20_000,
+  });
+  observer.send(note("start", 7, 7));
   const streams = await Promise.all(
     Array.from({ length: CLIENTS }, (_, c) =>
       collect(
@@ -328,37 +353,30 @@ Deno.test("RouteChat from concurrent clients: each note gets exactly the notes s
         ),
       )),
   );
-  // Every answer is a prefix of one global order, which starts with the
-  // first note stored: split each call's stream where that note recurs.
-  const all = streams.flat().map((x) => x.message);
-  const first = all[0];
-  const answers = streams.flatMap((stream) => {
-    const out: string[][] = [];
-    for (const { message } of stream) {
-      if (message === first) out.push([]);
-      out.at(-1)!.push(message);
-    }
-    return out;
-  });
-  answers.sort((a, b) => a.length - b.length);
-  // One note (the first stored) got nothing; the others got 1..39 notes.
-  assert.deepEqual(
-    answers.map((a) => a.length),
-    Array.from({ length: CLIENTS * NOTES - 1 }, (_, i) => i + 1),
-  );
-  const order = answers.at(-1)!;
-  for (const answer of answers) {
-    assert.deepEqual(answer, order.slice(0, answer.length));
-  }
-  // Each client's own notes appear in the order it sent them.
+  const order = [
+    "start",
+    ...(await observer.take(CLIENTS * NOTES)).map((x) => x.message),
+  ];
+  assert.equal(new Set(order).size, CLIENTS * NOTES + 1); // none doubled
   for (let c = 0; c < CLIENTS; c++) {
-    const mine = order.filter((m) => m.startsWith(`c${c}n`));
-    assert.deepEqual(
-      mine,
-      Array.from({ length: NOTES }, (_, n) => `c${c}n${n}`).slice(
-        0,
-        mine.length,
-      ),
-    );
+    // What client c hears, replaying the board's order: at each of its
+    // notes, every note stored before it; once it has written, each
+    // other client's note as it is stored.
+    const expected: string[] = [];
+    let lastAnswered = 0;
+    let watching = false;
+    for (let i = 0; i < order.length; i++) {
+      if (order[i].startsWith(`c${c}n`)) {
+        expected.push(...order.slice(0, i));
+        lastAnswered = expected.length;
+        watching = true;
+      } else if (watching) expected.push(order[i]);
+    }
+    // Its call ends some time after its last note: it heard a prefix of
+    // the live notes stored after that.
+    const heard = streams[c].map((x) => x.message);
+    assert.ok(heard.length >= lastAnswered, `client ${c}`);
+    assert.deepEqual(heard, expected.slice(0, heard.length), `client ${c}`);
   }
+  assert.deepEqual(await observer.finish(), []);
 });

@@ -202,10 +202,154 @@ Deno.test("WebSocket RecordRoute and RouteChat answer as gRPC does, with notes s
     chat.answers.map((a) => fromBinary(es.RouteNoteSchema, a).message),
     ["grpc", "grpc", "ws 1"],
   );
+  assert.deepEqual(chat.texts, ["answered", "answered"]);
   const after = await collect(
     ports.client.routeChat([{ location: here, message: "grpc again" }]),
   );
   assert.deepEqual(after.map((n) => n.message), ["grpc", "ws 1", "ws 2"]);
+});
+
+/**
+ * A RouteChat call left open: `say` sends a note, `hears` waits for what
+ * came back (answers and live notes, in order; WebSocket's `answered` as
+ * "|answered"). A call that fails makes `hears` fail.
+ */
+/** A note as every client takes it. */
+type Said = { location: Point; message: string };
+
+class OpenChat {
+  readonly heard: string[] = [];
+  readonly done: Promise<void>;
+  #notes: Said[] = [];
+  #ended = false;
+  #error: unknown;
+  #more = () => {};
+  #changed = () => {};
+
+  constructor(
+    call: (requests: AsyncIterable<Said>) => AsyncIterable<{ message: string }>,
+  ) {
+    this.done = (async () => {
+      for await (const n of call(this.#requests())) this.#hear(n.message);
+    })().catch((error) => {
+      this.#error = error;
+      this.#changed();
+      throw error;
+    });
+  }
+
+  /** A chat over the web port's WebSocket. */
+  static webSocket(url: string): OpenChat {
+    return new OpenChat((requests) => {
+      const socket = new WebSocket(
+        `${url.replace(/^http/, "ws")}/routeguide.RouteGuide/RouteChat`,
+        ["routeguide.v1"],
+      );
+      socket.binaryType = "arraybuffer";
+      socket.onopen = async () => {
+        for await (const n of requests) {
+          socket.send(
+            toBinary(es.RouteNoteSchema, create(es.RouteNoteSchema, n)),
+          );
+        }
+        socket.send("end");
+      };
+      return {
+        async *[Symbol.asyncIterator]() {
+          const messages: (string | ArrayBuffer)[] = [];
+          let wake = () => {};
+          let closed: CloseEvent | undefined;
+          socket.onmessage = (event) => {
+            messages.push(event.data);
+            wake();
+          };
+          socket.onclose = (event) => {
+            closed = event;
+            wake();
+          };
+          for (;;) {
+            while (messages.length > 0) {
+              const data = messages.shift()!;
+              yield typeof data === "string"
+                ? { message: `|${data}` }
+                : fromBinary(es.RouteNoteSchema, new Uint8Array(data));
+            }
+            if (closed) {
+              if (closed.code !== 1000) throw new Error(closed.reason);
+              return;
+            }
+            await new Promise<void>((resolve) => wake = resolve);
+          }
+        },
+      };
+    });
+  }
+
+  say(note: Said): void {
+    this.#notes.push(note);
+    this.#more();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#more();
+  }
+
+  /** The first `count` messages heard, once they are in. */
+  async hears(count: number): Promise<string[]> {
+    while (this.heard.length < count) {
+      if (this.#error !== undefined) throw this.#error;
+      await new Promise<void>((resolve) => this.#changed = resolve);
+    }
+    return this.heard.slice(0, count);
+  }
+
+  #hear(message: string): void {
+    this.heard.push(message);
+    this.#changed();
+  }
+
+  async *#requests(): AsyncGenerator<Said> {
+    for (;;) {
+      while (this.#notes.length > 0) yield this.#notes.shift()!;
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => this.#more = resolve);
+    }
+  }
+}
+
+Deno.test("RouteChat notes reach open chats live on every transport: gRPC, Connect and gRPC-Web over h2c, WebSocket", async () => {
+  await using ports = await startBothPorts(FEATURES);
+  const here = { latitude: 11, longitude: 11 };
+  const within = { timeoutMs: 20_000 };
+  const chats: [string, OpenChat][] = [
+    ["gRPC", new OpenChat((r) => ports.client.routeChat(r, within))],
+    ["WebSocket", OpenChat.webSocket(ports.web.url)],
+    ...h2Transports(ports.web.url).map(([name, transport]): [
+      string,
+      OpenChat,
+    ] => [
+      name,
+      new OpenChat((r) =>
+        createClient(es.RouteGuide, transport).routeChat(r, within)
+      ),
+    ]),
+  ];
+  const names = chats.map(([name]) => name);
+  // Each writes once the one before has its answers: each then hears the
+  // notes before its own as answers, and every later one live.
+  for (const [i, [name, chat]] of chats.entries()) {
+    chat.say({ location: here, message: name });
+    await chat.hears(name === "WebSocket" ? i + 1 : i);
+  }
+  for (const [name, chat] of chats) {
+    const others = names.filter((other) => other !== name);
+    if (name === "WebSocket") others.splice(1, 0, "|answered");
+    assert.deepEqual(await chat.hears(others.length), others, name);
+    chat.end();
+    await chat.done;
+    assert.deepEqual(chat.heard, others, name);
+  }
 });
 
 /** `command args`'s stdout; the test fails if the command does. */

@@ -23,7 +23,8 @@ import {
   loadWorldCities,
 } from "../domain/feature_files.ts";
 import type { Feature } from "../domain/types.ts";
-import { MemoryNoteBoard, type NoteBoard } from "../domain/notes.ts";
+import type { NoteBoard } from "../domain/notes.ts";
+import { MemoryNoteBoard } from "../domain/memory_notes.ts";
 import { RedisNoteBoard } from "../domain/redis_notes.ts";
 import {
   startWebServer,

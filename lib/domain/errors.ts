@@ -12,7 +12,7 @@
  * import assert from "node:assert/strict";
  * import { RouteGuideError, Status } from "./errors.ts";
  * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * import { createRouteGuide } from "./service.ts";
  * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
  * const context = { signal: new AbortController().signal };
@@ -65,6 +65,12 @@ export type StatusCode = typeof Status[keyof typeof Status];
  * client tells it from other UNAVAILABLEs by them.
  */
 export const SHUT_DOWN = "the server shut down before the call finished";
+
+/**
+ * The details of the RESOURCE_EXHAUSTED status a server sends, on either
+ * port, to a call whose client leaves too much of what it is sent unread.
+ */
+export const NOT_READING = "the client is not reading its answers";
 
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(Status).map(([name, code]) => [code, name]),

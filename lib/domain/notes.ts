@@ -9,12 +9,15 @@ import type { RouteNote } from "./types.ts";
 /**
  * Where RouteChat keeps notes. `exchange` returns the earlier notes at the
  * note's location, oldest first, and then stores the note: one atomic step,
- * so that concurrent callers never miss or double a note.
+ * so that concurrent callers never miss or double a note. Given a watcher,
+ * the board also passes it every note that others leave at that location
+ * from then on, until `unwatch`: live RouteChat.
  *
  * @example A note board of your own, serving RouteChat
  * ```ts
  * import assert from "node:assert/strict";
- * import { MemoryNoteBoard, type NoteBoard } from "./notes.ts";
+ * import { type NoteBoard } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * import { FeatureDatabase } from "./features.ts";
  * import { createRouteGuide } from "./service.ts";
  * import type { RouteNote } from "./types.ts";
@@ -30,7 +33,7 @@ import type { RouteNote } from "./types.ts";
  * }
  * const notes = new CountingBoard();
  * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes });
- * const chat = guide.routeChat({ signal: new AbortController().signal });
+ * const chat = guide.routeChat({ signal: new AbortController().signal, send() {} });
  * const here = { latitude: 1, longitude: 1 };
  * assert.deepEqual(await chat.note({ location: here, message: "first" }), []);
  * const earlier = await chat.note({ location: here, message: "second" });
@@ -41,15 +44,28 @@ import type { RouteNote } from "./types.ts";
  * ```
  */
 export interface NoteBoard {
-  /** Earlier notes at `note.location`, oldest first; then stores `note`. */
-  exchange(note: RouteNote): Promise<readonly RouteNote[]>;
+  /**
+   * Earlier notes at `note.location`, oldest first; then stores `note`.
+   * With `watcher`, later notes that others leave there go to `watcher`
+   * (never one that is also among the earlier notes). A board that does
+   * not support watching ignores it.
+   */
+  exchange(
+    note: RouteNote,
+    watcher?: (note: RouteNote) => void,
+  ): Promise<readonly RouteNote[]>;
   /**
    * Optional: {@link exchange} without a promise, for boards that answer
    * synchronously (in-process ones); RouteChat then costs no promise per
    * note. The board may keep `note` itself rather than a copy: pass a note
    * that nobody changes afterwards (RouteChat passes each decoded note).
    */
-  exchangeSync?(note: RouteNote): readonly RouteNote[];
+  exchangeSync?(
+    note: RouteNote,
+    watcher?: (note: RouteNote) => void,
+  ): readonly RouteNote[];
+  /** Stops passing notes to `watcher` (the chat has ended). */
+  unwatch?(watcher: (note: RouteNote) => void): void;
   /** Releases connections; the board is unusable afterwards. */
   close(): Promise<void>;
   /**
@@ -70,7 +86,8 @@ export interface NoteBoard {
  * @example Keeping two notes per location and two locations
  * ```ts
  * import assert from "node:assert/strict";
- * import { MemoryNoteBoard, type NoteBoardLimits } from "./notes.ts";
+ * import { type NoteBoardLimits } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * const limits: NoteBoardLimits = { notesPerLocation: 2, maxLocations: 2 };
  * const board = new MemoryNoteBoard(limits);
  * const at = (latitude: number) => ({ latitude, longitude: 0 });
@@ -99,16 +116,14 @@ export interface NoteBoardLimits {
   maxBytes?: number;
 }
 
-/** No earlier notes (shared: the answer is read-only). */
-const NONE: readonly RouteNote[] = Object.freeze([]);
-
 /**
  * Default newest notes kept per location.
  *
  * @example A default board keeps the newest 100 notes at a location
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_NOTES_PER_LOCATION, MemoryNoteBoard } from "./notes.ts";
+ * import { DEFAULT_NOTES_PER_LOCATION } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * const board = new MemoryNoteBoard();
  * const location = { latitude: 0, longitude: 0 };
  * for (let i = 0; i <= DEFAULT_NOTES_PER_LOCATION; i++) board.exchangeSync({ location, message: `${i}` });
@@ -169,180 +184,4 @@ export const DEFAULT_MAX_NOTE_BOARD_BYTES = 10 * 2 ** 20;
  */
 export function noteBytes(note: RouteNote): number {
   return 2 * note.message.length + 256;
-}
-
-/**
- * An in-process note board. Memory is bounded: at most `notesPerLocation`
- * newest notes per location, `maxLocations` locations and `maxBytes` of
- * notes, the least recently used location evicted first.
- *
- * @example Sharing notes between two chats on one board
- * ```ts
- * import assert from "node:assert/strict";
- * import { MemoryNoteBoard } from "./notes.ts";
- * const board = new MemoryNoteBoard();
- * const here = { latitude: 1, longitude: 1 };
- * assert.deepEqual(await board.exchange({ location: here, message: "from Ann" }), []);
- * const earlier = await board.exchange({ location: here, message: "from Bob" });
- * assert.deepEqual(earlier, [{ location: here, message: "from Ann" }]);
- * assert.equal(board.locations, 1);
- * assert.equal(board.bytes, 2 * 272); // two notes of 8 characters
- * await board.close();
- * ```
- *
- * @example Bad limits are refused
- * ```ts
- * import assert from "node:assert/strict";
- * import { MemoryNoteBoard } from "./notes.ts";
- * assert.throws(() => new MemoryNoteBoard({ notesPerLocation: 0 }), RangeError);
- * ```
- */
-export class MemoryNoteBoard implements NoteBoard {
-  readonly #notesPerLocation: number;
-  readonly #maxLocations: number;
-  readonly #maxBytes: number;
-  // Sum of noteBytes() over the notes kept.
-  #bytes = 0;
-  // Map iteration order is insertion order: re-inserting on use keeps the
-  // least recently used location first.
-  readonly #locations = new Map<string, RouteNote | RouteNote[]>();
-  // The key inserted last: using it again needs no re-insertion.
-  #newest: string | undefined;
-  // Walks the map in insertion order, from one eviction to the next. A
-  // fresh `keys().next()` per eviction would skip every entry deleted since
-  // the map's last rehash (V8 leaves holes at the front): tens of
-  // microseconds per note once the board is full. Per the iteration
-  // protocol this iterator still sees entries re-inserted after it, and
-  // everything before it has been evicted, so it always yields the least
-  // recently used location.
-  #evictor: Iterator<string> | undefined;
-
-  /** Creates an empty board with the given bounds. */
-  constructor(limits: NoteBoardLimits = {}) {
-    this.#notesPerLocation = limits.notesPerLocation ??
-      DEFAULT_NOTES_PER_LOCATION;
-    this.#maxLocations = limits.maxLocations ?? DEFAULT_MAX_LOCATIONS;
-    this.#maxBytes = limits.maxBytes ?? DEFAULT_MAX_NOTE_BOARD_BYTES;
-    if (
-      this.#notesPerLocation < 1 || this.#maxLocations < 1 ||
-      this.#maxBytes < 1
-    ) {
-      throw new RangeError("note board limits must be at least 1");
-    }
-  }
-
-  /** Number of locations currently holding notes. */
-  get locations(): number {
-    return this.#locations.size;
-  }
-
-  /** The notes kept, counted as {@link noteBytes}; at most `maxBytes`. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /** Earlier notes at the location, oldest first; then stores a copy of the note. */
-  exchange(note: RouteNote): Promise<readonly RouteNote[]> {
-    const { latitude, longitude } = note.location!;
-    return Promise.resolve(
-      this.exchangeSync({
-        location: { latitude, longitude },
-        message: note.message,
-      }),
-    );
-  }
-
-  /**
-   * The synchronous form of {@link exchange}; keeps `note` itself, not a
-   * copy (see {@link NoteBoard.exchangeSync}).
-   *
-   * @example Exchanging a note without a promise
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { MemoryNoteBoard } from "./notes.ts";
-   * const board = new MemoryNoteBoard();
-   * const first = { location: { latitude: 1, longitude: 1 }, message: "first" };
-   * assert.deepEqual(board.exchangeSync(first), []);
-   * const [earlier] = board.exchangeSync({ location: { latitude: 1, longitude: 1 }, message: "second" });
-   * assert.equal(earlier, first); // the very object, not a copy
-   * ```
-   */
-  exchangeSync(note: RouteNote): readonly RouteNote[] {
-    const { latitude, longitude } = note.location!;
-    const key = `${latitude},${longitude}`;
-    const earlier = this.#locations.get(key);
-    this.#bytes += noteBytes(note);
-    if (earlier === undefined) {
-      if (this.#locations.size >= this.#maxLocations) this.#evict();
-      // A location's first note is kept alone, not in an array, and notes
-      // are kept as passed, not copied: most locations hold one or two
-      // notes, and each object kept costs the garbage collector a copy or
-      // two before it settles (RouteChat 5.5 -> 4.9 us of CPU per note).
-      this.#locations.set(key, note);
-      this.#newest = key;
-      if (this.#bytes > this.#maxBytes) this.#shed();
-      return NONE;
-    }
-    let previous: readonly RouteNote[];
-    let kept: RouteNote | RouteNote[];
-    if (Array.isArray(earlier)) {
-      previous = earlier.slice();
-      earlier.push(note);
-      if (earlier.length > this.#notesPerLocation) {
-        this.#bytes -= noteBytes(earlier.shift()!);
-      }
-      kept = earlier;
-    } else {
-      previous = [earlier];
-      if (this.#notesPerLocation === 1) {
-        this.#bytes -= noteBytes(earlier);
-        kept = note;
-      } else kept = [earlier, note];
-    }
-    // Moving the location to the most recently used end is a delete and a
-    // set; the newest location needs neither.
-    const moved = key !== this.#newest;
-    if (moved) {
-      this.#locations.delete(key);
-      this.#newest = key;
-    }
-    if (moved || kept !== earlier) this.#locations.set(key, kept);
-    if (this.#bytes > this.#maxBytes) this.#shed();
-    return previous;
-  }
-
-  /** Drops the least recently used location. */
-  #evict(): void {
-    let next = this.#evictor?.next();
-    if (next === undefined || next.done) {
-      this.#evictor = this.#locations.keys();
-      next = this.#evictor.next();
-    }
-    const kept = this.#locations.get(next.value!)!;
-    if (Array.isArray(kept)) {
-      for (const note of kept) this.#bytes -= noteBytes(note);
-    } else this.#bytes -= noteBytes(kept);
-    this.#locations.delete(next.value!);
-  }
-
-  /**
-   * Evicts locations until the notes fit in `maxBytes`. The location just
-   * written is the most recently used: when it is all that is left, its
-   * oldest notes go instead, down to the newest one, which is always kept.
-   */
-  #shed(): void {
-    while (this.#bytes > this.#maxBytes && this.#locations.size > 1) {
-      this.#evict();
-    }
-    const kept = this.#locations.get(this.#newest!)!;
-    if (!Array.isArray(kept)) return;
-    while (this.#bytes > this.#maxBytes && kept.length > 1) {
-      this.#bytes -= noteBytes(kept.shift()!);
-    }
-  }
-
-  /** Nothing to release. */
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
 }

@@ -11,50 +11,9 @@ import {
   type NoteBoard,
   type NoteBoardLimits,
 } from "./notes.ts";
+import { NoteWatchers } from "./note_watchers.ts";
+import { exchangeScript, redactedUrl, type Redis } from "./redis_client.ts";
 import type { RouteNote } from "./types.ts";
-
-/**
- * Read, append, trim and LRU-evict in one Lua script: Redis runs a script
- * alone, so replicas writing at one location at once neither lose a note nor
- * see one twice, and the bounds hold in Redis itself.
- * KEYS: the location's list, the LRU sorted set, the LRU clock.
- * ARGV: message, notes per location, max locations.
- * Evicted keys are not declared in KEYS, so this needs a standalone (or
- * replicated) Redis, not Redis Cluster.
- */
-const EXCHANGE_SCRIPT = `
-local earlier = redis.call('LRANGE', KEYS[1], 0, -1)
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), KEYS[1])
-local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
-if excess > 0 then
-  local evicted = redis.call('ZPOPMIN', KEYS[2], excess)
-  for i = 1, #evicted, 2 do redis.call('DEL', evicted[i]) end
-end
-return earlier
-`;
-
-/**
- * node-redis, loaded by `connect`: most servers keep their notes in memory,
- * and loading it at start took 130-170 ms and about 15 MB of RSS.
- */
-type Redis = typeof import("redis");
-
-const exchangeScript = (redis: Redis) =>
-  redis.defineScript({
-    SCRIPT: EXCHANGE_SCRIPT,
-    NUMBER_OF_KEYS: 3,
-    parseCommand(
-      parser: { pushKey(key: string): void; push(value: string): void },
-      keys: [string, string, string],
-      args: [string, string, string],
-    ) {
-      for (const key of keys) parser.pushKey(key);
-      for (const arg of args) parser.push(arg);
-    },
-    transformReply: undefined as unknown as () => string[],
-  });
 
 /** Default prefix of every key the board writes (`routeguide:notes:1,1`). */
 export const DEFAULT_REDIS_KEY_PREFIX = "routeguide:";
@@ -66,7 +25,7 @@ export const DEFAULT_REDIS_KEY_PREFIX = "routeguide:";
  * ```ts
  * import assert from "node:assert/strict";
  * import type { RedisNoteBoardOptions } from "./redis_notes.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * const options: RedisNoteBoardOptions = { url: "redis://:s3cret@redis.internal:6379/0", notesPerLocation: 2 };
  * const board = new MemoryNoteBoard(options);
  * const location = { latitude: 1, longitude: 1 };
@@ -88,18 +47,6 @@ export interface RedisNoteBoardOptions extends NoteBoardLimits {
   maxReconnectDelayMs?: number;
 }
 
-/** `redis://host:port/db` without a password, for messages. */
-function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.href;
-  } catch {
-    return url;
-  }
-}
-
 /**
  * RouteChat notes in Redis. Each location is a capped list; a sorted set
  * ranks locations by last use so the least recently used is dropped first.
@@ -108,6 +55,12 @@ function redactedUrl(url: string): string {
  * `exchange` fails at once (nothing is queued) until Redis answers a PING
  * again. The client keeps reconnecting in the background, so notes flow
  * again without a restart.
+ *
+ * Live notes go through pub/sub: the script publishes each note and its
+ * writer on one channel; each board passes it to its own watchers. A
+ * watcher goes live at a location when its own note comes back: earlier
+ * ones were in its answer. While the subscription is down, chats miss live
+ * notes (still stored: they come back as earlier notes).
  *
  * @example Two boards sharing notes through Redis (needs a server: not run)
  * ```ts ignore
@@ -142,6 +95,10 @@ export class RedisNoteBoard implements NoteBoard {
   readonly #timeoutMs: number;
   readonly #retryMs: number;
   readonly #listeners = new Set<(healthy: boolean) => void>();
+  readonly #subscriber;
+  readonly #channel: string;
+  readonly #id = crypto.randomUUID();
+  readonly #watchers = new NoteWatchers();
   #healthy = false;
   #closed = false;
   /** Why Redis was last out of reach, for messages. */
@@ -183,6 +140,10 @@ export class RedisNoteBoard implements NoteBoard {
           connectedOnce ? Math.min(50 * 2 ** retries, maxDelay) : cause,
       },
     });
+    this.#channel = `${this.#prefix}notes`;
+    // Missed live notes are all a lost subscription costs: errors are
+    // the main client's to report.
+    this.#subscriber = this.#client.duplicate().on("error", () => {});
     // node-redis reports every failed attempt here.
     this.#client.on("error", (error: Error) => this.#lost(error.message));
     this.#client.on("end", () => this.#lost("connection closed"));
@@ -207,6 +168,11 @@ export class RedisNoteBoard implements NoteBoard {
     try {
       await board.#deadline(
         board.#client.connect().then(() => board.#client.ping()),
+      );
+      await board.#deadline(
+        board.#subscriber.connect().then(() =>
+          board.#subscriber.subscribe(board.#channel, board.#heard)
+        ),
       );
       board.#setHealthy(true);
       // Without calls, a Redis that stops answering would go unnoticed
@@ -302,10 +268,38 @@ export class RedisNoteBoard implements NoteBoard {
     });
   }
 
-  /** Earlier notes at the location, oldest first; then stores the note. */
-  async exchange(note: RouteNote): Promise<readonly RouteNote[]> {
+  /** A note as published by the exchange script: `writer key\nmessage`. */
+  readonly #heard = (published: string): void => {
+    const space = published.indexOf(" ");
+    const newline = published.indexOf("\n", space);
+    const writer = published.slice(0, space);
+    const key = published.slice(space + 1, newline);
+    const [latitude, longitude] = key.slice(this.#channel.length + 1)
+      .split(",").map(Number);
+    const from = writer.startsWith(this.#id)
+      ? this.#watchers.byId(Number(writer.slice(this.#id.length + 1)))
+      : undefined;
+    this.#watchers.deliver(key, {
+      location: { latitude, longitude },
+      message: published.slice(newline + 1),
+    }, from);
+  };
+
+  /**
+   * Earlier notes at the location, oldest first; then stores the note.
+   * With `watcher`, notes others leave there later go to it live.
+   */
+  async exchange(
+    note: RouteNote,
+    watcher?: (note: RouteNote) => void,
+  ): Promise<readonly RouteNote[]> {
     const { latitude, longitude } = note.location!;
-    const key = `${this.#prefix}notes:${latitude},${longitude}`;
+    const key = `${this.#channel}:${latitude},${longitude}`;
+    let writer = "-";
+    if (watcher) {
+      this.#watchers.watch(key, watcher, false);
+      writer = `${this.#id}:${this.#watchers.idOf(watcher)}`;
+    }
     let earlier: string[];
     try {
       // Known to be out of reach: sending would only add to what a
@@ -313,7 +307,7 @@ export class RedisNoteBoard implements NoteBoard {
       if (!this.#healthy) throw new Error(this.#problem);
       earlier = await this.#deadline(this.#client.exchange(
         [key, `${this.#prefix}locations`, `${this.#prefix}clock`],
-        [note.message, ...this.#limits],
+        [note.message, ...this.#limits, writer, this.#channel],
       ));
     } catch (error) {
       const reason = (error as Error).message;
@@ -333,7 +327,12 @@ export class RedisNoteBoard implements NoteBoard {
     }));
   }
 
-  /** Closes the connection; the board is unusable afterwards. */
+  /** Stops passing notes to `watcher`. */
+  unwatch(watcher: (note: RouteNote) => void): void {
+    this.#watchers.unwatch(watcher);
+  }
+
+  /** Closes the connections; the board is unusable afterwards. */
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
@@ -342,6 +341,7 @@ export class RedisNoteBoard implements NoteBoard {
       this.#wake();
       // destroy(), not close(): it also stops a reconnection in progress.
       this.#client.destroy();
+      if (this.#subscriber.isOpen) this.#subscriber.destroy();
     }
     return Promise.resolve();
   }

@@ -1,7 +1,6 @@
 /**
- * The RouteGuide service itself, as plain handlers: a unary method returns
- * a value, a stream is an (async) iterable. No transport here; see
- * `grpc_adapter.ts` for how these meet grpc-js.
+ * The RouteGuide service itself: the handlers of handlers.ts over a feature
+ * database and a note board, with RouteChat's bounds. No transport here.
  *
  * @module
  */
@@ -15,146 +14,9 @@ import {
   type NoteBoard,
   type NoteBoardLimits,
 } from "./notes.ts";
-import type {
-  Feature,
-  Point,
-  Rectangle,
-  RouteNote,
-  RouteSummary,
-} from "./types.ts";
+import type { RouteGuideHandlers } from "./handlers.ts";
+import type { RouteNote } from "./types.ts";
 import { checkNote, checkPoint, checkRectangle } from "./validate.ts";
-
-/**
- * What a handler knows about its call.
- *
- * @example A handler that stops when its call is cancelled
- * ```ts
- * import assert from "node:assert/strict";
- * import type { CallContext } from "./service.ts";
- * function* countdown(from: number, context: CallContext) {
- *   for (let i = from; i > 0 && !context.signal.aborted; i--) yield i;
- * }
- * const controller = new AbortController();
- * const seen: number[] = [];
- * for (const n of countdown(5, { signal: controller.signal })) {
- *   seen.push(n);
- *   if (n === 4) controller.abort();
- * }
- * assert.deepEqual(seen, [5, 4]);
- * ```
- */
-export interface CallContext {
-  /** Aborted when the client cancels, the deadline passes or the server stops. */
-  signal: AbortSignal;
-}
-
-/**
- * The RouteGuide service as plain objects: the one contract between the
- * service and every transport, and what `startServer` serves. A unary
- * method returns a value (or a promise of one); ListFeatures returns an
- * iterable (or async iterable) of features; each client-streaming method
- * starts a per-call object that the transport feeds one request at a
- * time, as the requests arrive (no promise per request unless the handler
- * returns one).
- *
- * @example Serving a handler object of your own
- * ```ts
- * import assert from "node:assert/strict";
- * import type { RouteGuideHandlers } from "./service.ts";
- * const handlers: RouteGuideHandlers = {
- *   getFeature: (point) => ({ name: "Everywhere", location: point }),
- *   listFeatures: () => [],
- *   recordRoute() {
- *     let pointCount = 0;
- *     return {
- *       add() {
- *         pointCount++;
- *       },
- *       finish: () => ({ pointCount, featureCount: 0, distance: 0, elapsedTime: 0 }),
- *     };
- *   },
- *   routeChat: () => ({ note: () => [] }),
- * };
- * const context = { signal: new AbortController().signal };
- * const route = handlers.recordRoute(context);
- * await route.add({ latitude: 1, longitude: 1 });
- * assert.equal((await route.finish()).pointCount, 1);
- * ```
- */
-export interface RouteGuideHandlers {
-  /** The feature at a point, or an unnamed feature there. */
-  getFeature(point: Point, context: CallContext): Feature | Promise<Feature>;
-  /** Every feature inside a rectangle, in database order. */
-  listFeatures(
-    rectangle: Rectangle,
-    context: CallContext,
-  ): Iterable<Feature> | AsyncIterable<Feature>;
-  /** Starts one RecordRoute call. */
-  recordRoute(context: CallContext): RouteRecorder;
-  /** Starts one RouteChat call. */
-  routeChat(context: CallContext): ChatSession;
-}
-
-/**
- * One RecordRoute call, fed point by point.
- *
- * @example Recording a route of two points a degree apart
- * ```ts
- * import assert from "node:assert/strict";
- * import { createRouteGuide } from "./service.ts";
- * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
- * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
- * const route = guide.recordRoute({ signal: new AbortController().signal });
- * route.add({ latitude: 0, longitude: 0 });
- * route.add({ latitude: 0, longitude: 10_000_000 });
- * const summary = await route.finish();
- * assert.equal(summary.pointCount, 2);
- * assert.equal(summary.distance, 111_194);
- * ```
- */
-export interface RouteRecorder {
-  /**
-   * Takes the next point (INVALID_ARGUMENT for a bad one). A promise makes
-   * the transport wait for it before the next point.
-   */
-  add(point: Point): void | Promise<void>;
-  /** The summary once the client has half-closed. */
-  finish(): RouteSummary | Promise<RouteSummary>;
-  /** Optional: called once when the call ends, however it ends. */
-  end?(): void;
-}
-
-/**
- * One RouteChat call, fed note by note.
- *
- * @example Two notes at one place: the second gets the first
- * ```ts
- * import assert from "node:assert/strict";
- * import { createRouteGuide } from "./service.ts";
- * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
- * const guide = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
- * const chat = guide.routeChat({ signal: new AbortController().signal });
- * const here = { latitude: 1, longitude: 1 };
- * assert.deepEqual(await chat.note({ location: here, message: "first" }), []);
- * const earlier = await chat.note({ location: here, message: "second" });
- * assert.deepEqual(earlier.map((n) => n.message), ["first"]);
- * chat.end?.();
- * ```
- */
-export interface ChatSession {
-  /**
-   * The earlier notes at the note's location, oldest first, then stores
-   * it (the note board may keep the object itself: do not change it
-   * afterwards); synchronous when the note board is. Throws
-   * INVALID_ARGUMENT for a bad note and RESOURCE_EXHAUSTED past the
-   * per-call limit.
-   */
-  note(note: RouteNote): readonly RouteNote[] | Promise<readonly RouteNote[]>;
-  /** Optional: called once when the call ends, however it ends. */
-  end?(): void;
-}
 
 /**
  * The bounds on RouteChat in one object: what one call may send, how many
@@ -200,14 +62,14 @@ export const DEFAULT_ROUTE_CHAT_LIMITS: Readonly<Required<RouteChatLimits>> =
  * import assert from "node:assert/strict";
  * import { RouteGuideError, Status } from "./errors.ts";
  * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * import { createRouteGuide, type RouteGuideOptions } from "./service.ts";
  * const options: RouteGuideOptions = {
  *   features: new FeatureDatabase([]),
  *   notes: new MemoryNoteBoard(),
  *   chat: { maxNotesPerCall: 1 },
  * };
- * const chat = createRouteGuide(options).routeChat({ signal: new AbortController().signal });
+ * const chat = createRouteGuide(options).routeChat({ signal: new AbortController().signal, send() {} });
  * const note = { location: { latitude: 1, longitude: 1 }, message: "hi" };
  * await chat.note(note);
  * assert.throws(
@@ -235,7 +97,7 @@ const INT32_MAX = 2 ** 31 - 1;
  * import assert from "node:assert/strict";
  * import { createRouteGuide } from "./service.ts";
  * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * const guide = createRouteGuide({
  *   features: new FeatureDatabase([{ name: "Here", location: { latitude: 1, longitude: 2 } }]),
  *   notes: new MemoryNoteBoard(),
@@ -302,7 +164,7 @@ export function createRouteGuide(
       };
     },
 
-    routeChat() {
+    routeChat(context) {
       if (chats >= maxConcurrentChats) {
         throw new RouteGuideError(
           Status.RESOURCE_EXHAUSTED,
@@ -312,6 +174,8 @@ export function createRouteGuide(
       chats++;
       let received = 0;
       let open = true;
+      // A closure of its own: the board tells watchers apart by identity.
+      const watcher = (note: RouteNote) => context.send(note);
       return {
         note(note) {
           if (++received > maxNotesPerCall) {
@@ -321,12 +185,17 @@ export function createRouteGuide(
             );
           }
           checkNote(note);
+          // A note handled after the end starts no watch: none would end it.
+          const live = open ? watcher : undefined;
           return notes.exchangeSync
-            ? notes.exchangeSync(note)
-            : notes.exchange(note);
+            ? notes.exchangeSync(note, live)
+            : notes.exchange(note, live);
         },
         end() {
-          if (open) chats--;
+          if (open) {
+            chats--;
+            notes.unwatch?.(watcher);
+          }
           open = false;
         },
       };

@@ -36,7 +36,7 @@ export interface Point {
  * import assert from "node:assert/strict";
  * import type { Rectangle } from "./types.ts";
  * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * import { createRouteGuide } from "./service.ts";
  * const guide = createRouteGuide({
  *   features: new FeatureDatabase([
@@ -71,7 +71,7 @@ export interface Rectangle {
  * import assert from "node:assert/strict";
  * import type { Feature } from "./types.ts";
  * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * import { createRouteGuide } from "./service.ts";
  * const paris: Feature = { name: "Paris", location: { latitude: 488_566_900, longitude: 23_514_100 } };
  * const guide = createRouteGuide({
@@ -98,7 +98,7 @@ export interface Feature {
  * ```ts
  * import assert from "node:assert/strict";
  * import type { RouteNote } from "./types.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * const home = { latitude: 1, longitude: 1 };
  * const board = new MemoryNoteBoard();
  * const note: RouteNote = { location: home, message: "Departing from home" };
@@ -123,7 +123,7 @@ export interface RouteNote {
  * import assert from "node:assert/strict";
  * import type { RouteSummary } from "./types.ts";
  * import { FeatureDatabase } from "./features.ts";
- * import { MemoryNoteBoard } from "./notes.ts";
+ * import { MemoryNoteBoard } from "./memory_notes.ts";
  * import { createRouteGuide } from "./service.ts";
  * const guide = createRouteGuide({
  *   features: new FeatureDatabase([{ name: "Start", location: { latitude: 0, longitude: 0 } }]),

@@ -14,9 +14,16 @@
 import type * as grpc from "@grpc/grpc-js";
 import { type EventEmitter, once } from "node:events";
 import { setImmediate } from "node:timers";
-import { RouteGuideError, Status } from "../domain/errors.ts";
-import type { CallContext, RouteGuideHandlers } from "../domain/service.ts";
+import { NOT_READING, RouteGuideError, Status } from "../domain/errors.ts";
+import { UNREAD_LIVE_NOTE_BYTES } from "../domain/note_watchers.ts";
+import { noteBytes } from "../domain/notes.ts";
+import type {
+  CallContext,
+  ChatSession,
+  RouteGuideHandlers,
+} from "../domain/handlers.ts";
 import type * as rg from "../domain/types.ts";
+import { endNow } from "./grpc_js_fixes.ts";
 
 /** Reports errors that are not a RouteGuideError (bugs), once per call. */
 export type InternalErrorReporter = (method: string, error: unknown) => void;
@@ -130,13 +137,14 @@ type RequestStream<T> =
  * pauses while a step's promise is pending, so requests are handled in
  * order. `done` runs once the client has half-closed and every step has
  * settled; `fail` once, on the first error, and no step runs after it.
+ * Returns a function that fails the call from outside the steps.
  */
 function feed<T>(
   call: RequestStream<T>,
   step: (request: T) => void | Promise<void>,
   done: () => void,
   fail: (error: unknown) => void,
-): void {
+): (error: unknown) => void {
   let pending = 0;
   let ended = false;
   let failed = false;
@@ -172,6 +180,7 @@ function feed<T>(
       ended = true;
       if (!failed && pending === 0) done();
     }));
+  return stop;
 }
 
 /**
@@ -261,27 +270,53 @@ export function toGrpcImplementation(
     },
 
     RouteChat(call: grpc.ServerDuplexStream<rg.RouteNote, rg.RouteNote>) {
-      let session;
+      let ended = false;
+      // Fails the call from outside its steps, once it is fed.
+      let stop = (_error: unknown) => {};
+      // Live notes from other clients, queued behind the answers; what
+      // waits unsent is bounded (the connection holds the rest).
+      let unsent = 0;
+      const send = (note: rg.RouteNote) => {
+        if (call.cancelled || ended) return;
+        const bytes = noteBytes(note);
+        if (unsent > 0 && unsent + bytes > UNREAD_LIVE_NOTE_BYTES) {
+          endNow(call, {
+            code: Status.RESOURCE_EXHAUSTED,
+            details: NOT_READING,
+          });
+          ended = true;
+          stop(undefined);
+        } else {
+          unsent += bytes;
+          call.write(note, () => unsent -= bytes);
+        }
+      };
+      let chat: ChatSession;
       try {
-        session = handlers.routeChat(new LazyContext(call));
+        chat = handlers.routeChat(
+          Object.assign(new LazyContext(call), { send }),
+        );
       } catch (error) {
         return call.emit("error", toStatus("RouteChat", error, report));
       }
-      const chat = session;
-      const end = endOnce(call, chat);
+      const endSession = endOnce(call, chat);
+      const end = () => {
+        ended = true;
+        endSession();
+      };
       // Answers are written at once; a full buffer pauses reading until
       // the client takes them (a promise only then, not per note).
       const write = (
         answers: readonly rg.RouteNote[],
       ): void | Promise<void> => {
-        if (call.cancelled) return;
+        if (call.cancelled || ended) return;
         let full = false;
         for (let i = 0; i < answers.length; i++) {
           if (!call.write(answers[i])) full = true;
         }
         if (full) return new Promise((resolve) => call.once("drain", resolve));
       };
-      feed(call, (note) => {
+      stop = feed(call, (note) => {
         const answers = chat.note(note);
         return answers instanceof Promise
           ? answers.then(write)
@@ -290,7 +325,7 @@ export function toGrpcImplementation(
         if (!call.cancelled) call.end();
         end();
       }, (error) => {
-        call.emit("error", toStatus("RouteChat", error, report));
+        if (!ended) call.emit("error", toStatus("RouteChat", error, report));
         end();
       });
     },

@@ -23,16 +23,19 @@
  *   and a unit, as the gRPC spec says, or the call ends with
  *   INVALID_ARGUMENT (grpc-go answers INTERNAL, but the fault is the
  *   client's); a deadline beyond what a timer holds (24 days) is none.
- * - A deadline that passes while the client is not reading: the trailers
- *   wait behind unsent data and the stream stays open, holding one of the
- *   connection's streams. Here the stream is reset (RST_STREAM CANCEL, as
- *   grpc-java does) if it has not closed a second later.
+ * - A call that fails (a deadline that passes, a RouteChat client that
+ *   leaves its live notes unread) while the client is not reading: the
+ *   trailers wait behind unsent data and the stream stays open, holding
+ *   one of the connection's streams. Here the stream is reset (RST_STREAM
+ *   CANCEL, as grpc-java does for deadlines) if it has not closed a second
+ *   after any status but OK.
  * - Deno's `http2.constants` lacks `HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE`,
  *   so grpc-js answered a request that is not `application/grpc` with
  *   `:status` 200 and no grpc-status instead of 415.
  *
  * @module
  */
+import type * as grpc from "@grpc/grpc-js";
 import { Buffer, kMaxLength } from "node:buffer";
 import http2 from "node:http2";
 import process from "node:process";
@@ -257,11 +260,35 @@ call.maybePushNextMessage = function () {
 const sendStatus = call.sendStatus;
 call.sendStatus = function (status) {
   const failure = this.inboundFailure;
-  sendStatus.call(
-    this,
-    failure && status.code === Status.OK ? { ...status, ...failure } : status,
+  const sent = failure && status.code === Status.OK
+    ? { ...status, ...failure }
+    : status;
+  sendStatus.call(this, sent);
+  if (sent.code === Status.OK) return;
+  const stream = this.stream;
+  if (stream.closed) return;
+  const reset = setTimeout(
+    () => stream.close(http2.constants.NGHTTP2_CANCEL),
+    1_000,
   );
+  stream.once("close", () => clearTimeout(reset));
 };
+
+/**
+ * Ends `call` with `status` now, dropping the answers it still queues: a
+ * client that does not read them would hold the status back behind them.
+ */
+export function endNow(
+  call:
+    | grpc.ServerWritableStream<unknown, unknown>
+    | grpc.ServerDuplexStream<unknown, unknown>,
+  status: CallStatus,
+): void {
+  // The call's interceptor chain: the access log sees the status.
+  (call as unknown as { call: { sendStatus(status: CallStatus): void } }).call
+    .sendStatus(status);
+  call.destroy();
+}
 
 const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 const UNIT_MS: Record<string, number> = {
@@ -296,12 +323,5 @@ call.handleTimeoutHeader = function (value) {
       code: Status.DEADLINE_EXCEEDED,
       details: "Deadline exceeded",
     });
-    const stream = this.stream;
-    if (stream.closed) return;
-    const reset = setTimeout(
-      () => stream.close(http2.constants.NGHTTP2_CANCEL),
-      1_000,
-    );
-    stream.once("close", () => clearTimeout(reset));
   }, ms);
 };

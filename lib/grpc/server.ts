@@ -7,13 +7,11 @@ import * as grpc from "@grpc/grpc-js";
 import { FeatureDatabase } from "../domain/features.ts";
 import { toGrpcImplementation } from "./grpc_adapter.ts";
 import { routeGuideServerDefinition } from "./service_definition.ts";
-import { MemoryNoteBoard, type NoteBoard } from "../domain/notes.ts";
+import type { NoteBoard } from "../domain/notes.ts";
+import { MemoryNoteBoard } from "../domain/memory_notes.ts";
 import { SERVICE_NAME } from "./proto.ts";
-import {
-  createRouteGuide,
-  type RouteChatLimits,
-  type RouteGuideHandlers,
-} from "../domain/service.ts";
+import type { RouteGuideHandlers } from "../domain/handlers.ts";
+import { createRouteGuide, type RouteChatLimits } from "../domain/service.ts";
 import { accessLogInterceptor } from "./access_log.ts";
 import { bearerTokenInterceptor } from "./auth.ts";
 import { addHealthService, type HealthStatus } from "./health.ts";

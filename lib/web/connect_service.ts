@@ -11,8 +11,10 @@
  */
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { RouteGuideError } from "../domain/errors.ts";
-import type { RouteGuideHandlers } from "../domain/service.ts";
+import { NOT_READING, RouteGuideError, Status } from "../domain/errors.ts";
+import type { ChatSession, RouteGuideHandlers } from "../domain/handlers.ts";
+import { UNREAD_LIVE_NOTE_BYTES } from "../domain/note_watchers.ts";
+import { noteBytes } from "../domain/notes.ts";
 import type * as rg from "../domain/types.ts";
 import type { CallRecord } from "../grpc/access_log.ts";
 import type * as es from "../gen/es/route_guide_pb.ts";
@@ -80,6 +82,73 @@ export const routeNote = (n: rg.RouteNote) => ({
   location: n.location ?? undefined,
   message: n.message,
 });
+
+/**
+ * What goes out to one RouteChat client, in order: the answers to its
+ * notes, which wait until the client has taken them before the next note
+ * is read, and live notes, which wait up to UNREAD_LIVE_NOTE_BYTES.
+ */
+class ChatOutbox implements AsyncIterable<rg.RouteNote> {
+  readonly #notes: rg.RouteNote[] = [];
+  // noteBytes() of each live note in #notes, 0 for an answer.
+  readonly #bytes: number[] = [];
+  #unread = 0;
+  #closed = false;
+  #error: unknown;
+  #wake = () => {};
+  #taken = () => {};
+
+  answer(notes: readonly rg.RouteNote[]): void {
+    for (const n of notes) this.#push(n, 0);
+  }
+
+  live(n: rg.RouteNote): void {
+    const bytes = noteBytes(n);
+    if (this.#unread > 0 && this.#unread + bytes > UNREAD_LIVE_NOTE_BYTES) {
+      this.close(new RouteGuideError(Status.RESOURCE_EXHAUSTED, NOT_READING));
+    } else this.#push(n, bytes);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Resolves once every note queued has been taken (or the outbox closed). */
+  taken(): Promise<void> | undefined {
+    if (this.#notes.length === 0 || this.#closed) return;
+    return new Promise((resolve) => this.#taken = resolve);
+  }
+
+  /** Ends the notes, with `error` if given; later notes are dropped. */
+  close(error?: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#error = error;
+    this.#wake();
+    this.#taken();
+  }
+
+  #push(n: rg.RouteNote, bytes: number): void {
+    if (this.#closed) return;
+    this.#notes.push(n);
+    this.#bytes.push(bytes);
+    this.#unread += bytes;
+    this.#wake();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<rg.RouteNote> {
+    for (;;) {
+      while (this.#notes.length > 0 && this.#error === undefined) {
+        this.#unread -= this.#bytes.shift()!;
+        yield this.#notes.shift()!;
+      }
+      this.#taken();
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#closed) return;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  }
+}
 
 /**
  * The connect-es implementation of RouteGuide over `handlers`.
@@ -150,18 +219,30 @@ export function toConnectImplementation(
 
     async *routeChat(requests, context) {
       const call = context.values.get(WEB_CALL);
-      let session;
+      const outbox = new ChatOutbox();
+      let session: ChatSession | undefined;
       try {
-        session = handlers.routeChat(context);
-        for await (const request of counted(requests, call)) {
-          for (const answer of await session.note(note(request))) {
-            if (call) call.sent++;
-            yield routeNote(answer);
+        const chat = session = handlers.routeChat({
+          signal: context.signal,
+          send: (n) => outbox.live(n),
+        });
+        // Requests are read alongside, so that live notes go out while
+        // the client sends nothing.
+        (async () => {
+          for await (const request of counted(requests, call)) {
+            if (outbox.closed) break;
+            outbox.answer(await chat.note(note(request)));
+            await outbox.taken();
           }
+        })().then(() => outbox.close(), (error) => outbox.close(error));
+        for await (const answer of outbox) {
+          if (call) call.sent++;
+          yield routeNote(answer);
         }
       } catch (error) {
         fail("RouteChat", error);
       } finally {
+        outbox.close();
         session?.end?.();
       }
     },

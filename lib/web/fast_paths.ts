@@ -21,8 +21,8 @@ import {
   endStreamToJson,
   errorToJsonBytes,
 } from "@connectrpc/connect/protocol-connect";
-import { SHUT_DOWN, Status } from "../domain/errors.ts";
-import type { CallContext, RouteGuideHandlers } from "../domain/service.ts";
+import { NOT_READING, SHUT_DOWN, Status } from "../domain/errors.ts";
+import type { CallContext, RouteGuideHandlers } from "../domain/handlers.ts";
 import type * as rg from "../domain/types.ts";
 import { decodePoint, decodeRectangle } from "../grpc/wire_decode.ts";
 import { encodeFeature } from "../grpc/wire_encode.ts";
@@ -32,12 +32,7 @@ import {
   type WebCall,
 } from "./connect_service.ts";
 import type { OutboundBudget } from "../grpc/outbound.ts";
-import {
-  AnswerBody,
-  type Ending,
-  NOT_READING,
-  type Open,
-} from "./responses.ts";
+import { AnswerBody, type Ending, type Open } from "./responses.ts";
 
 /** The paths this module answers. */
 export const GET_FEATURE_PATH = "/routeguide.RouteGuide/GetFeature";

@@ -7,15 +7,12 @@
 import { ConnectError } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus } from "@connectrpc/connect/protocol-connect";
-import { SHUT_DOWN, Status } from "../domain/errors.ts";
+import { NOT_READING, SHUT_DOWN, Status } from "../domain/errors.ts";
 import type { Holder, OutboundBudget } from "../grpc/outbound.ts";
 import type { WebCall } from "./connect_service.ts";
 
 /** A call still answering: how to end it when the grace period is over. */
 export type Open = () => void;
-
-/** What a call whose client leaves its answers unread is ended with. */
-export const NOT_READING = "the client is not reading its answers";
 
 const encoder = new TextEncoder();
 

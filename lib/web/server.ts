@@ -15,7 +15,7 @@ import {
 } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { SHUT_DOWN, Status } from "../domain/errors.ts";
-import type { RouteGuideHandlers } from "../domain/service.ts";
+import type { RouteGuideHandlers } from "../domain/handlers.ts";
 import { RouteGuide } from "../gen/es/route_guide_pb.ts";
 import { logCall } from "../grpc/access_log.ts";
 import { bearerTokenMatcher } from "../grpc/auth.ts";
@@ -98,7 +98,7 @@ export interface WebServerOptions {
  * import { startWebServer } from "./server.ts";
  * import { createRouteGuide } from "../domain/service.ts";
  * import { FeatureDatabase } from "../domain/features.ts";
- * import { MemoryNoteBoard } from "../domain/notes.ts";
+ * import { MemoryNoteBoard } from "../domain/memory_notes.ts";
  * const handlers = createRouteGuide({ features: new FeatureDatabase([]), notes: new MemoryNoteBoard() });
  * const web = await startWebServer({ handlers, host: "127.0.0.1", port: 0 });
  * const response = await fetch(`${web.url}/routeguide.RouteGuide/GetFeature`, {

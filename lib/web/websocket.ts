@@ -4,8 +4,10 @@
  * `routeguide.v1` (plus `bearer.<base64url(token)>` when the server has a
  * token: browsers cannot set headers on a WebSocket). Each binary message
  * is one protobuf request or response; the text message `end` ends the
- * browser's input. A call that fails closes with 4000 + its gRPC status
- * code and the message as the reason; one that succeeds closes with 1000.
+ * browser's input. RouteChat sends the text message `answered` after the
+ * answers to each note, so that a page can tell them from live notes. A
+ * call that fails closes with 4000 + its gRPC status code and the message
+ * as the reason; one that succeeds closes with 1000.
  *
  * @module
  */
@@ -17,12 +19,18 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import { RouteGuideError, SHUT_DOWN, Status } from "../domain/errors.ts";
+import {
+  NOT_READING,
+  RouteGuideError,
+  SHUT_DOWN,
+  Status,
+} from "../domain/errors.ts";
 import type {
   ChatSession,
   RouteGuideHandlers,
   RouteRecorder,
-} from "../domain/service.ts";
+} from "../domain/handlers.ts";
+import { UNREAD_LIVE_NOTE_BYTES } from "../domain/note_watchers.ts";
 import type * as rg from "../domain/types.ts";
 import {
   PointSchema,
@@ -38,10 +46,13 @@ import {
   routeNote,
   type WebCall,
 } from "./connect_service.ts";
-import { closeReason, NOT_READING } from "./responses.ts";
+import { closeReason } from "./responses.ts";
 
 /** The subprotocol every RouteGuide WebSocket speaks. */
 export const WEB_SOCKET_PROTOCOL = "routeguide.v1";
+
+/** The text message RouteChat sends after the answers to each note. */
+export const ANSWERED = "answered";
 
 /** Request bytes a call may have waiting while the handler works on one. */
 const MAX_WAITING_BYTES = 1 << 20;
@@ -219,12 +230,26 @@ export function serveWebSocketCall(
         },
       } as Feeder<typeof PointSchema> as unknown as Feeder<DescMessage>;
     } else {
-      const chat = options.handlers.routeChat(context);
+      const chat = options.handlers.routeChat({
+        ...context,
+        // Live notes: past the window and UNREAD_LIVE_NOTE_BYTES unread,
+        // the browser is not reading.
+        send(n) {
+          if (ended) return;
+          if (socket.bufferedAmount > window + UNREAD_LIVE_NOTE_BYTES) {
+            fail(notReading());
+          } else send(RouteNoteSchema, create(RouteNoteSchema, routeNote(n)));
+        },
+      });
       session = chat;
       const answer = (notes: readonly rg.RouteNote[]) => {
+        if (ended) return;
         for (const n of notes) {
           send(RouteNoteSchema, create(RouteNoteSchema, routeNote(n)));
         }
+        // Where this note's answers end: what follows, until the next
+        // `answered`, is live notes from others.
+        socket.send(ANSWERED);
       };
       feeder = {
         schema: RouteNoteSchema,
