@@ -302,6 +302,14 @@ export async function sendNote(
   expected: string[],
 ): Promise<void> {
   await chatAt(page, latitude, longitude, message);
+  await showsNotes(page, expected);
+}
+
+/** Waits until the chat panel shows exactly `expected`. */
+export async function showsNotes(
+  page: Page,
+  expected: string[],
+): Promise<void> {
   const shown = "JSON.stringify([...document.querySelectorAll('#notes li')]" +
     ".map((li) => li.textContent))";
   await page.waitForFunction(

@@ -18,6 +18,7 @@ import {
   openPage,
   pxPerDegree,
   sendNote,
+  showsNotes,
   startServers,
   statusLine,
 } from "./_browser.ts";
@@ -89,7 +90,7 @@ Deno.test("the page lists, names, records and chats as the gRPC port answers", a
     });
 
     await t.step(
-      "a note sent in one page shows in another and in gRPC",
+      "a note sent in one page shows live in another and in a gRPC chat, and a gRPC note in both pages",
       async () => {
         const [latitude, longitude] = [12.5, 45.25];
         const here = { latitude: 125_000_000, longitude: 452_500_000 };
@@ -101,21 +102,35 @@ Deno.test("the page lists, names, records and chats as the gRPC port answers", a
           "hello from page A",
           "hi from page B",
         ]);
-        await leaveChat(other);
-        const earlier = await Array.fromAsync(
-          client.routeChat([{ location: here, message: "from gRPC" }]),
-        );
-        assert.deepEqual(earlier.map((n) => n.message), [
-          "hello from page A",
-          "hi from page B",
-        ]);
-        // The first page's socket is still open: its next note gets them all.
+        // Page A has written there: B's note shows in it live.
+        await showsNotes(page, ["hello from page A", "hi from page B"]);
+        // A gRPC chat at the place, left open until A's next note reaches it.
+        const answered = Promise.withResolvers<void>();
+        const heardA = Promise.withResolvers<void>();
+        async function* fromGrpc() {
+          yield { location: here, message: "from gRPC" };
+          await heardA.promise;
+        }
+        const heard: string[] = [];
+        const grpcChat = (async () => {
+          for await (const n of client.routeChat(fromGrpc())) {
+            heard.push(n.message);
+            if (heard.length === 2) answered.resolve();
+            if (n.message === "back in A") heardA.resolve();
+          }
+        })();
+        await answered.promise;
+        const all = ["hello from page A", "hi from page B", "from gRPC"];
+        await showsNotes(page, all);
+        await showsNotes(other, all);
         await sendNote(page, latitude, longitude, "back in A", [
-          "hello from page A",
-          "hi from page B",
-          "from gRPC",
+          ...all,
           "back in A",
         ]);
+        await grpcChat;
+        assert.deepEqual(heard, [...all.slice(0, 2), "back in A"]);
+        await showsNotes(other, [...all, "back in A"]);
+        await leaveChat(other);
         await other.close();
       },
     );

@@ -86,13 +86,15 @@ export interface StreamCall<I extends DescMessage> {
 
 /**
  * Opens a client-streaming or bidirectional call: `onResponse` gets each
- * response as it arrives.
+ * response as it arrives, `onAnswered` each `answered` (RouteChat: the
+ * answers to one note are all in).
  */
 export function openStream<I extends DescMessage, O extends DescMessage>(
   method: "RecordRoute" | "RouteChat",
   schemas: { request: I; response: O },
   token: string,
   onResponse: (response: MessageShape<O>) => void,
+  onAnswered?: () => void,
 ): StreamCall<I> {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   // Browsers cannot set headers on a WebSocket: the token rides in a
@@ -115,7 +117,10 @@ export function openStream<I extends DescMessage, O extends DescMessage>(
   };
   const done = new Promise<void>((resolve, reject) => {
     socket.onmessage = (event) => {
-      if (!(event.data instanceof ArrayBuffer)) return;
+      if (!(event.data instanceof ArrayBuffer)) {
+        if (event.data === "answered") onAnswered?.();
+        return;
+      }
       try {
         onResponse(fromBinary(schemas.response, new Uint8Array(event.data)));
       } catch (error) {

@@ -4,8 +4,9 @@
  * while the panel stays at that place.
  *
  * RouteChat answers each note with the notes stored at its location before
- * it, and pushes nothing otherwise: so the list shows the place's board as
- * of this page's last note there, that note last.
+ * it, then sends, live, the notes others leave there: so the list shows the
+ * place's board as of this page's last note there, that note, and what
+ * others have written there since.
  *
  * @module
  */
@@ -30,7 +31,11 @@ export function chatPanel(map: WorldMap, token: () => string): ChatPanel {
   const longitudeField = element<HTMLInputElement>("chat-lng");
   const notesList = element("notes");
   let chat:
-    | { key: string; call: StreamCall<typeof RouteNoteSchema> }
+    | {
+      key: string;
+      call: StreamCall<typeof RouteNoteSchema>;
+      answering: number;
+    }
     | undefined;
   let lastSent: HTMLElement | undefined;
 
@@ -80,12 +85,20 @@ export function chatPanel(map: WorldMap, token: () => string): ChatPanel {
       { request: RouteNoteSchema, response: RouteNoteSchema },
       token(),
       (note) => {
-        if (chat === session && lastSent) {
+        if (chat !== session || !lastSent) return;
+        // Answers to an older note are a stale copy of the newest ones.
+        if (session.answering === 1) {
           notesList.insertBefore(noteItem(note.message, "earlier"), lastSent);
+        } else if (session.answering === 0) {
+          notesList.append(noteItem(note.message, "live"));
         }
       },
+      () => {
+        session.answering--;
+      },
     );
-    const session = { key, call };
+    // Notes sent whose answers are still coming.
+    const session = { key, call, answering: 0 };
     showOpenChats(+1);
     call.done.then(
       () => {
@@ -117,6 +130,7 @@ export function chatPanel(map: WorldMap, token: () => string): ChatPanel {
     }
     lastSent = noteItem(messageField.value, "sent");
     notesList.replaceChildren(lastSent);
+    chat.answering++;
     chat.call.send({ location, message: messageField.value });
     messageField.value = "";
   });
