@@ -115,3 +115,36 @@ Deno.test("a server's note board past maxBytes answers from the newest locations
     [],
   );
 });
+
+Deno.test("live notes: a watcher hears others' later notes at its places, not its own, up to 100 places per chat and 100 chats per place", () => {
+  const board = new MemoryNoteBoard();
+  const heard = new Map<number, string[]>();
+  const watcher = (id: number) => {
+    heard.set(id, []);
+    return (n: { message: string }) => heard.get(id)!.push(n.message);
+  };
+  const ann = watcher(0);
+  board.exchangeSync(note("ann at 1", 1, 1), ann);
+  board.exchangeSync(note("bob at 1", 1, 1));
+  board.exchangeSync(note("bob at 2", 2, 2));
+  board.exchangeSync(note("ann again", 1, 1), ann);
+  assert.deepEqual(heard.get(0), ["bob at 1"]);
+  // Ann writes at 100 more places: place 1, her oldest, is dropped.
+  for (let i = 0; i < 100; i++) {
+    board.exchangeSync(note("ann", 10 + i, 0), ann);
+  }
+  board.exchangeSync(note("bob at 1 again", 1, 1));
+  board.exchangeSync(note("bob at 10", 10, 0));
+  assert.deepEqual(heard.get(0), ["bob at 1", "bob at 10"]);
+  // 101 chats write at place 3: the first to write no longer hears it.
+  const chats = Array.from({ length: 101 }, (_, i) => watcher(100 + i));
+  for (const chat of chats) board.exchangeSync(note("here", 3, 3), chat);
+  board.exchangeSync(note("to all at 3", 3, 3));
+  assert.equal(heard.get(100)!.includes("to all at 3"), false);
+  assert.equal(heard.get(101)!.at(-1), "to all at 3");
+  assert.equal(heard.get(200)!.at(-1), "to all at 3");
+  // Once unwatched, nothing more.
+  board.unwatch(ann);
+  board.exchangeSync(note("bob at 10 again", 10, 0));
+  assert.deepEqual(heard.get(0), ["bob at 1", "bob at 10"]);
+});

@@ -17,6 +17,14 @@ export type NoteWatcher = (note: RouteNote) => void;
 export const WATCHED_LOCATIONS_PER_CHAT = 100;
 
 /**
+ * Chats that follow one location: the ones that wrote there most recently.
+ * A note then goes out live at most 99 times, as it goes out at most 100
+ * times as an earlier note: 1,000 chats at one place cannot make each note
+ * cost 999 writes.
+ */
+export const WATCHERS_PER_LOCATION = 100;
+
+/**
  * Bytes of live notes (each counted as `noteBytes`) that a transport lets
  * wait for a chat's client beyond what the connection already holds; past
  * it the chat ends with RESOURCE_EXHAUSTED (`NOT_READING`). With 1,000
@@ -61,7 +69,8 @@ export class NoteWatchers {
   /**
    * `watcher` follows `key` from now on (`live`), or from when its own
    * note there comes back through {@link deliver} (not `live`). Past
-   * {@link WATCHED_LOCATIONS_PER_CHAT}, its oldest location is dropped.
+   * {@link WATCHED_LOCATIONS_PER_CHAT}, its oldest location is dropped;
+   * past {@link WATCHERS_PER_LOCATION}, the location's oldest watcher.
    */
   watch(key: string, watcher: NoteWatcher, live: boolean): void {
     let keys = this.#of.get(watcher);
@@ -70,15 +79,26 @@ export class NoteWatchers {
       this.#ids.set(watcher, this.#nextId);
       this.#byId.set(this.#nextId++, watcher);
     }
-    if (keys.delete(key)) return void keys.add(key); // now the newest
+    let here = this.#at.get(key);
+    if (keys.delete(key)) {
+      // Both now the newest, the state kept.
+      keys.add(key);
+      const state = here!.get(watcher)!;
+      here!.delete(watcher);
+      return void here!.set(watcher, state);
+    }
     if (keys.size >= WATCHED_LOCATIONS_PER_CHAT) {
       const oldest = keys.values().next().value!;
       keys.delete(oldest);
       this.#leave(oldest, watcher);
     }
     keys.add(key);
-    let here = this.#at.get(key);
     if (here === undefined) this.#at.set(key, here = new Map());
+    else if (here.size >= WATCHERS_PER_LOCATION) {
+      const oldest = here.keys().next().value!;
+      this.#of.get(oldest)!.delete(key);
+      here.delete(oldest);
+    }
     here.set(watcher, live);
   }
 
