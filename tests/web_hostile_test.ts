@@ -202,7 +202,7 @@ Deno.test("a WebSocket sending garbage, a stray text message or too large a mess
     [
       new Uint8Array([0xff, 0xff, 0xff]),
       4003,
-      "message does not decode as routeguide.RouteNote: premature EOF",
+      "message does not decode as routeguide.RouteNote: protobuf message is truncated",
     ],
     ["hello", 4003, `the only text message is 'end', got "hello"`],
     [

@@ -68,7 +68,7 @@ async function* counted<T>(
 const point = (p: es.Point | undefined): rg.Point | null =>
   p === undefined ? null : { latitude: p.latitude, longitude: p.longitude };
 /** A protobuf-es RouteNote as the domain's. */
-export const note = (n: es.RouteNote): rg.RouteNote => ({
+const note = (n: es.RouteNote): rg.RouteNote => ({
   location: point(n.location),
   message: n.message,
 });
@@ -78,7 +78,7 @@ const feature = (f: rg.Feature) => ({
   location: f.location ?? undefined,
 });
 /** The domain's RouteNote as protobuf-es takes it. */
-export const routeNote = (n: rg.RouteNote) => ({
+const routeNote = (n: rg.RouteNote) => ({
   location: n.location ?? undefined,
   message: n.message,
 });

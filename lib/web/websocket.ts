@@ -1,24 +1,15 @@
 /**
  * RecordRoute and RouteChat for browsers, which cannot stream a request
  * body over fetch: a WebSocket at the method's path, subprotocol
- * `routeguide.v1` (plus `bearer.<base64url(token)>` when the server has a
- * token: browsers cannot set headers on a WebSocket). Each binary message
- * is one protobuf request or response; the text message `end` ends the
- * browser's input. RouteChat sends the text message `answered` after the
- * answers to each note, so that a page can tell them from live notes. A
- * call that fails closes with 4000 + its gRPC status code and the message
- * as the reason; one that succeeds closes with 1000.
+ * `routeguide.v1` (and `bearer.<base64url(token)>`: browsers cannot set
+ * headers on a WebSocket). A binary message is one protobuf request or
+ * response; the text message `end` ends the browser's input; RouteChat
+ * sends `answered` after each note's answers (live notes follow). A call
+ * closes with 1000, or 4000 + its gRPC status and the message as reason.
  *
  * @module
  */
-import {
-  create,
-  type DescMessage,
-  type DescMethod,
-  fromBinary,
-  type MessageShape,
-  toBinary,
-} from "@bufbuild/protobuf";
+import type { DescMethod } from "@bufbuild/protobuf";
 import {
   NOT_READING,
   RouteGuideError,
@@ -32,20 +23,12 @@ import type {
 } from "../domain/handlers.ts";
 import { UNREAD_LIVE_NOTE_BYTES } from "../domain/note_watchers.ts";
 import type * as rg from "../domain/types.ts";
-import {
-  PointSchema,
-  RouteNoteSchema,
-  RouteSummarySchema,
-} from "../gen/es/route_guide_pb.ts";
 import type { ServerLimits } from "../grpc/limits.ts";
 import type { OutboundBudget } from "../grpc/outbound.ts";
 import { overCalls } from "../grpc/outbound_call.ts";
-import {
-  type InternalErrorReporter,
-  note as domainNote,
-  routeNote,
-  type WebCall,
-} from "./connect_service.ts";
+import { decodePoint, decodeRouteNote } from "../grpc/wire_decode.ts";
+import { encodeRouteNote, encodeRouteSummary } from "../grpc/wire_encode.ts";
+import type { InternalErrorReporter, WebCall } from "./connect_service.ts";
 import { closeReason } from "./responses.ts";
 
 /** The subprotocol every RouteGuide WebSocket speaks. */
@@ -56,7 +39,6 @@ export const ANSWERED = "answered";
 
 /** Request bytes a call may have waiting while the handler works on one. */
 const MAX_WAITING_BYTES = 1 << 20;
-
 /** How long a browser may leave a window of answers unread. */
 const STALL_MS = 2_000;
 
@@ -105,11 +87,10 @@ function bearer(protocols: string[]): string | null {
   }
 }
 
-/** One request type and how the call takes it. */
-interface Feeder<S extends DescMessage> {
-  schema: S;
-  /** Takes a request; a promise holds the next one back. */
-  take(request: MessageShape<S>): void | Promise<void>;
+/** How a call takes the browser's messages. */
+interface Feeder {
+  /** Decodes and takes a request; a promise holds the next one back. */
+  take(bytes: Uint8Array): void | Promise<void>;
   /** After `end`: the last answer, if any. */
   finish(): void | Promise<void>;
 }
@@ -186,10 +167,26 @@ export function serveWebSocketCall(
   };
   options.open.add(shutdown);
 
-  const send = <S extends DescMessage>(schema: S, message: MessageShape<S>) => {
+  const send = (message: Uint8Array) => {
     call.sent++;
-    socket.send(toBinary(schema, message));
+    socket.send(message);
   };
+  // A decoder (the gRPC port's codec) that counts what it decodes.
+  function decoded<T>(type: string, decode: (bytes: Uint8Array) => T) {
+    return (bytes: Uint8Array): T => {
+      try {
+        const request = decode(bytes);
+        call.received++;
+        return request;
+      } catch (error) {
+        const why = `routeguide.${type}: ${(error as Error).message}`;
+        throw new RouteGuideError(
+          Status.INVALID_ARGUMENT,
+          `message does not decode as ${why}`,
+        );
+      }
+    };
+  }
   // A browser that stops reading leaves answers in the socket's buffer.
   // Past one connection's window, the next request waits until the
   // browser has read them; if it has not within STALL_MS, the call ends
@@ -213,22 +210,20 @@ export function serveWebSocketCall(
     });
   };
 
-  let feeder: Feeder<DescMessage>;
+  const point = decoded("Point", decodePoint);
+  const routeNote = decoded("RouteNote", decodeRouteNote);
+  let feeder: Feeder;
   const context = { signal: abort.signal };
   const start = () => {
     if (method.name === "RecordRoute") {
       const recorder = options.handlers.recordRoute(context);
       session = recorder;
       feeder = {
-        schema: PointSchema,
-        take: (point) => recorder.add(point as rg.Point),
+        take: (bytes) => recorder.add(point(bytes)),
         async finish() {
-          send(
-            RouteSummarySchema,
-            create(RouteSummarySchema, await recorder.finish()),
-          );
+          send(encodeRouteSummary(await recorder.finish()));
         },
-      } as Feeder<typeof PointSchema> as unknown as Feeder<DescMessage>;
+      };
     } else {
       const chat = options.handlers.routeChat({
         ...context,
@@ -238,24 +233,20 @@ export function serveWebSocketCall(
           if (ended) return;
           if (socket.bufferedAmount > window + UNREAD_LIVE_NOTE_BYTES) {
             fail(notReading());
-          } else send(RouteNoteSchema, create(RouteNoteSchema, routeNote(n)));
+          } else send(encodeRouteNote(n));
         },
       });
       session = chat;
       const answer = (notes: readonly rg.RouteNote[]) => {
         if (ended) return;
-        for (const n of notes) {
-          send(RouteNoteSchema, create(RouteNoteSchema, routeNote(n)));
-        }
-        // Where this note's answers end: what follows, until the next
-        // `answered`, is live notes from others.
-        socket.send(ANSWERED);
+        for (const n of notes) send(encodeRouteNote(n));
+        socket.send(ANSWERED); // what follows is live notes from others
       };
       feeder = {
-        schema: RouteNoteSchema,
-        take(note) {
+        take(bytes) {
+          const note = routeNote(bytes);
           const exchange = () => {
-            const answers = chat.note(domainNote(note));
+            const answers = chat.note(note);
             return answers instanceof Promise
               ? answers.then(answer)
               : answer(answers);
@@ -263,7 +254,7 @@ export function serveWebSocketCall(
           return room()?.then(exchange) ?? exchange();
         },
         finish() {},
-      } as Feeder<typeof RouteNoteSchema> as unknown as Feeder<DescMessage>;
+      };
     }
   };
 
@@ -289,19 +280,7 @@ export function serveWebSocketCall(
         `message of ${data.byteLength} bytes is larger than the limit, ${options.limits.maxReceiveMessageBytes}`,
       );
     }
-    let message;
-    try {
-      message = fromBinary(feeder.schema, new Uint8Array(data));
-    } catch (error) {
-      throw new RouteGuideError(
-        Status.INVALID_ARGUMENT,
-        `message does not decode as ${feeder.schema.typeName}: ${
-          (error as Error).message
-        }`,
-      );
-    }
-    call.received++;
-    return feeder.take(message);
+    return feeder.take(new Uint8Array(data));
   };
 
   // Requests are handled one at a time, in order; those arriving while a
