@@ -36,7 +36,12 @@ async function copyFiles(from: string, to: string, paths: string[]) {
   }
 }
 
-Deno.test("a program outside the repository imports the package by its JSR name and runs a server and a client", async () => {
+/** What the app prints when all works. */
+const WORKS = "Paris, FR; in France: Lyon, FR, Paris, FR\n" +
+  "page: / 200 true, /app.js 200 true, /style.css 200 true\n";
+
+/** The files `deno publish` would ship, relative to the repository. */
+async function publishSet(): Promise<string[]> {
   // Publishable as is (slow types included), and the files it would ship,
   // listed one `file:///... (size)` line each on stderr.
   const publish = await deno(REPO_ROOT, [
@@ -51,7 +56,20 @@ Deno.test("a program outside the repository imports the package by its JSR name 
   assert.ok(shipped.includes("mod.ts"), publish.stderr);
   assert.ok(shipped.includes("deno.json"), publish.stderr);
   assert.ok(!shipped.some((path) => path.startsWith("tests/")), publish.stderr);
+  return shipped;
+}
 
+// What a consumer grants: grpc-js reads GRPC_* variables, uid and gid, and
+// grpc-health-check reads its .proto from the npm cache.
+const GRANTS = [
+  "--allow-net=127.0.0.1",
+  "--allow-env",
+  "--allow-read",
+  "--allow-sys=uid,gid",
+];
+
+Deno.test("a program outside the repository imports the package by its JSR name and runs a server, a client and the page", async () => {
+  const shipped = await publishSet();
   const dir = await Deno.makeTempDir();
   try {
     await copyFiles(REPO_ROOT, `${dir}/routeguide`, shipped);
@@ -67,21 +85,70 @@ Deno.test("a program outside the repository imports the package by its JSR name 
     // tests have cached, so the app runs without fetching any. It pins
     // versions only: where a bare specifier points is the import maps' say.
     await Deno.copyFile(`${REPO_ROOT}deno.lock`, `${dir}/deno.lock`);
-    // Type-checked as the consumer's own program would be. What a consumer
-    // grants: grpc-js reads GRPC_* variables, uid and gid, and
-    // grpc-health-check reads its .proto from the npm cache.
+    // Type-checked as the consumer's own program would be.
     const app = await deno(`${dir}/app`, [
       "run",
       "-q",
       "--check",
-      "--allow-net=127.0.0.1",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys=uid,gid",
+      ...GRANTS,
       "main.ts",
     ]);
     assert.equal(app.code, 0, app.stderr);
-    assert.equal(app.stdout, "Paris, FR; in France: Lyon, FR, Paris, FR\n");
+    assert.equal(app.stdout, WORKS);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the package imported over HTTP, as from jsr.io (its modules' URLs are not file:), serves the page too", async () => {
+  const shipped = new Set(await publishSet());
+  // The publish set over HTTP on a free loopback port.
+  const types: Record<string, string> = {
+    ts: "application/typescript",
+    js: "text/javascript",
+    json: "application/json",
+    css: "text/css",
+    html: "text/html",
+  };
+  await using files = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (request) => {
+      const path = new URL(request.url).pathname.slice(1);
+      if (!shipped.has(path)) return new Response(null, { status: 404 });
+      return new Response(await Deno.readFile(`${REPO_ROOT}${path}`), {
+        headers: { "content-type": types[path.split(".").at(-1)!] },
+      });
+    },
+  );
+  const origin = `http://127.0.0.1:${files.addr.port}`;
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.copyFile(
+      `${REPO_ROOT}tests/jsr_consumer/main.ts`,
+      `${dir}/main.ts`,
+    );
+    // Over HTTP the package's bare specifiers resolve through the app's
+    // import map (JSR rewrites them at publish time): the package's own.
+    const { imports } = JSON.parse(
+      await Deno.readTextFile(`${REPO_ROOT}deno.json`),
+    );
+    await Deno.writeTextFile(
+      `${dir}/deno.json`,
+      JSON.stringify({
+        imports: { ...imports, "@routeguide/routeguide": `${origin}/mod.ts` },
+      }),
+    );
+    await Deno.copyFile(`${REPO_ROOT}deno.lock`, `${dir}/deno.lock`);
+    const app = await deno(dir, [
+      "run",
+      "-q",
+      "--no-check",
+      `--allow-import=127.0.0.1:${files.addr.port}`,
+      ...GRANTS,
+      "main.ts",
+    ]);
+    assert.equal(app.code, 0, app.stderr);
+    assert.equal(app.stdout, WORKS);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
