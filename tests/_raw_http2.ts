@@ -49,6 +49,8 @@ const MAX_FRAME = 16_384;
 export interface StalledCallOptions {
   /** Headers added to every stream's request. */
   headers?: Record<string, string>;
+  /** The requests' content type (default `application/grpc`). */
+  contentType?: string;
   /** Bytes sent after the messages, in the same DATA frame. */
   tail?: Uint8Array;
   /** Whether to half-close each stream after its messages (default true). */
@@ -127,7 +129,7 @@ function requestFrames(
     literal(":scheme", "http"),
     literal(":path", path),
     literal(":authority", `127.0.0.1:${port}`),
-    literal("content-type", "application/grpc"),
+    literal("content-type", options.contentType ?? "application/grpc"),
     literal("te", "trailers"),
     ...Object.entries(options.headers ?? {}).map(([n, v]) => literal(n, v)),
   ]);

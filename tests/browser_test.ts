@@ -113,7 +113,9 @@ Deno.test("the page lists, names, records and chats as the gRPC port answers", a
         }
         const heard: string[] = [];
         const grpcChat = (async () => {
-          for await (const n of client.routeChat(fromGrpc())) {
+          for await (
+            const n of client.routeChat(fromGrpc(), { timeoutMs: 20_000 })
+          ) {
             heard.push(n.message);
             if (heard.length === 2) answered.resolve();
             if (n.message === "back in A") heardA.resolve();

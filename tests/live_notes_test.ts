@@ -60,41 +60,54 @@ async function bothPorts() {
   };
 }
 
-Deno.test("a gRPC chat that stops reading while others write where it did ends RESOURCE_EXHAUSTED; the writer goes on", async () => {
-  await using ports = await bothPorts();
-  const port = Number(ports.grpc.address.split(":").at(-1));
-  // Writes one note at HERE, never reads and never half-closes.
-  const conn = await stalledCall(
-    port,
-    "/routeguide.RouteGuide/RouteChat",
-    encodeRouteNote({ location: HERE, message: "watching" }),
-    1,
-    1,
-    { halfClose: false },
-  );
-  try {
-    // The note is stored once a second chat's note is answered with it.
-    for (;;) {
-      const [earlier] = await Array.fromAsync(
-        ports.client.routeChat([{ location: HERE, message: "probe" }]),
-      );
-      if (earlier?.message === "watching") break;
-    }
-    // 64 notes fill the stream's window, 29 more wait: 120 are past both.
-    // Each is answered with the note before it.
-    assert.equal(await ports.write(120), 120);
-    const stalled = ports.calls.find((call) =>
-      call.method === "/routeguide.RouteGuide/RouteChat" &&
-      call.code === "RESOURCE_EXHAUSTED"
+/** Waits until a note left at HERE by a call that does not read is stored. */
+async function stored(client: RouteGuideClient, message: string) {
+  for (;;) {
+    const [earlier] = await Array.fromAsync(
+      client.routeChat([{ location: HERE, message: "probe" }]),
     );
-    assert.ok(stalled, JSON.stringify(ports.calls.map((c) => c.code)));
-    assert.equal(stalled.details, NOT_READING);
-    // The stream is reset a second later; the server serves on.
-    assert.equal(await ports.write(3), 3);
-  } finally {
-    conn.close();
+    if (earlier?.message === message) return;
   }
-});
+}
+
+for (
+  const [name, port, contentType] of [
+    ["gRPC", "grpc", "application/grpc"],
+    ["Connect (h2c)", "web", "application/connect+proto"],
+  ] as const
+) {
+  Deno.test(`a ${name} chat that stops reading while others write where it did ends RESOURCE_EXHAUSTED; the writer goes on`, async () => {
+    await using ports = await bothPorts();
+    const address = port === "grpc"
+      ? ports.grpc.address
+      : new URL(ports.web.url).host;
+    // Writes one note at HERE, never reads and never half-closes.
+    const conn = await stalledCall(
+      Number(address.split(":").at(-1)),
+      "/routeguide.RouteGuide/RouteChat",
+      encodeRouteNote({ location: HERE, message: "watching" }),
+      1,
+      1,
+      { halfClose: false, contentType },
+    );
+    try {
+      await stored(ports.client, "watching");
+      // 64 notes fill the stream's window, 29 more wait: 120 are past both.
+      // Each is answered with the note before it.
+      assert.equal(await ports.write(120), 120);
+      const stalled = ports.calls.find((call) =>
+        call.method === "/routeguide.RouteGuide/RouteChat" &&
+        call.code === "RESOURCE_EXHAUSTED"
+      );
+      assert.ok(stalled, JSON.stringify(ports.calls.map((c) => c.code)));
+      assert.equal(stalled.details, NOT_READING);
+      // The server serves on.
+      assert.equal(await ports.write(3), 3);
+    } finally {
+      conn.close();
+    }
+  });
+}
 
 Deno.test("a RouteChat WebSocket that stops reading while others write where it did ends RESOURCE_EXHAUSTED; the writer goes on", async () => {
   await using ports = await bothPorts();
@@ -113,12 +126,7 @@ Deno.test("a RouteChat WebSocket that stops reading while others write where it 
         create(es.RouteNoteSchema, { location: HERE, message: "watching" }),
       ),
     ));
-    for (;;) {
-      const [earlier] = await Array.fromAsync(
-        ports.client.routeChat([{ location: HERE, message: "probe" }]),
-      );
-      if (earlier?.message === "watching") break;
-    }
+    await stored(ports.client, "watching");
     // The kernel takes a few MB of what the socket is sent before Deno
     // holds any: write until the call has ended, at most 20,000 notes.
     let written = 0;

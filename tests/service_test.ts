@@ -3,8 +3,15 @@
  * grpc-js client: the issue's reference cases and the decided semantics.
  */
 import assert from "node:assert/strict";
-import { Status } from "../mod.ts";
-import type { Point } from "../mod.ts";
+import {
+  createRouteGuide,
+  FeatureDatabase,
+  MemoryNoteBoard,
+  type NoteBoard,
+  type Point,
+  type RouteNote,
+  Status,
+} from "../mod.ts";
 import {
   ChatSession,
   collect,
@@ -268,14 +275,46 @@ Deno.test("RouteChat shares notes across clients: a note from A reaches B, and B
   assert.deepEqual(await b.finish(), []);
 });
 
-Deno.test("RouteChat stops sending live notes to a call once it ends", async () => {
-  await using t = await startTestServer();
-  const a = new ChatSession(t.newStub(true));
-  a.send(note("from A", 3, 4));
-  assert.deepEqual(await a.finish(), []);
-  const b = new ChatSession(t.newStub(true));
-  b.send(note("from B", 3, 4));
-  assert.deepEqual(await b.finish(), [note("from A", 3, 4)]);
+Deno.test("RouteChat stops sending live notes to a chat once it ends, and holds those that come while a note's answer is made", async () => {
+  const guide = createRouteGuide({
+    features: new FeatureDatabase([]),
+    notes: new MemoryNoteBoard(),
+  });
+  const sent: string[] = [];
+  const context = (name: string) => ({
+    signal: new AbortController().signal,
+    send: (n: RouteNote) => sent.push(`${name} <- ${n.message}`),
+  });
+  const here = { latitude: 3, longitude: 4 };
+  const a = guide.routeChat(context("a"));
+  a.note({ location: here, message: "from A" });
+  a.end?.();
+  const b = guide.routeChat(context("b"));
+  b.note({ location: here, message: "from B" });
+  assert.deepEqual(sent, []); // A has ended: nothing for it
+  b.end?.();
+
+  // A board that answers later: a live note that comes meanwhile waits
+  // for the answer to have gone out.
+  const board = new MemoryNoteBoard();
+  const later: NoteBoard = {
+    exchange: (n, watcher) => Promise.resolve(board.exchangeSync(n, watcher)),
+    unwatch: (watcher) => board.unwatch(watcher),
+    close: () => board.close(),
+  };
+  const slow = createRouteGuide({
+    features: new FeatureDatabase([]),
+    notes: later,
+  });
+  const c = slow.routeChat(context("c"));
+  await c.note({ location: here, message: "from C" });
+  const answer = c.note({ location: here, message: "C again" });
+  board.exchangeSync({ location: here, message: "from D" }); // before C's answer
+  await answer;
+  assert.deepEqual(sent, []);
+  c.answered?.();
+  assert.deepEqual(sent, ["c <- from D"]);
+  c.end?.();
 });
 
 Deno.test("RouteChat keeps only the newest notes per location", async () => {
@@ -340,11 +379,15 @@ Deno.test("RouteChat from concurrent clients: each gets the notes stored before 
   const CLIENTS = 4, NOTES = 10;
   await using t = await startTestServer();
   // The observer writes first and sends nothing more: it hears every
-  // later note live, in the order the board stored them.
+  // later note live, in the order the board stored them. Its second note,
+  // at a place seeded before, is answered only once "start" is stored.
+  await collect(t.newClient().routeChat([note("seed", 8, 8)]));
   const observer = new ChatSession(t.newStub(true), {
     deadline: Date.now() + 20_000,
   });
   observer.send(note("start", 7, 7));
+  observer.send(note("ready", 8, 8));
+  assert.deepEqual(await observer.take(1), [note("seed", 8, 8)]);
   const streams = await Promise.all(
     Array.from({ length: CLIENTS }, (_, c) =>
       collect(

@@ -202,7 +202,7 @@ Deno.test("WebSocket RecordRoute and RouteChat answer as gRPC does, with notes s
     chat.answers.map((a) => fromBinary(es.RouteNoteSchema, a).message),
     ["grpc", "grpc", "ws 1"],
   );
-  assert.deepEqual(chat.texts, ["answered", "answered"]);
+  assert.deepEqual(chat.texts, ["answers", "answered", "answers", "answered"]);
   const after = await collect(
     ports.client.routeChat([{ location: here, message: "grpc again" }]),
   );
@@ -223,6 +223,7 @@ class OpenChat {
   #notes: Said[] = [];
   #ended = false;
   #error: unknown;
+  #over = false;
   #more = () => {};
   #changed = () => {};
 
@@ -233,8 +234,10 @@ class OpenChat {
       for await (const n of call(this.#requests())) this.#hear(n.message);
     })().catch((error) => {
       this.#error = error;
-      this.#changed();
       throw error;
+    }).finally(() => {
+      this.#over = true;
+      this.#changed();
     });
   }
 
@@ -299,6 +302,7 @@ class OpenChat {
   async hears(count: number): Promise<string[]> {
     while (this.heard.length < count) {
       if (this.#error !== undefined) throw this.#error;
+      if (this.#over) throw new Error(`ended after ${this.heard.length}`);
       await new Promise<void>((resolve) => this.#changed = resolve);
     }
     return this.heard.slice(0, count);
@@ -323,8 +327,8 @@ Deno.test("RouteChat notes reach open chats live on every transport: gRPC, Conne
   const here = { latitude: 11, longitude: 11 };
   const within = { timeoutMs: 20_000 };
   const chats: [string, OpenChat][] = [
-    ["gRPC", new OpenChat((r) => ports.client.routeChat(r, within))],
     ["WebSocket", OpenChat.webSocket(ports.web.url)],
+    ["gRPC", new OpenChat((r) => ports.client.routeChat(r, within))],
     ...h2Transports(ports.web.url).map(([name, transport]): [
       string,
       OpenChat,
@@ -336,15 +340,16 @@ Deno.test("RouteChat notes reach open chats live on every transport: gRPC, Conne
     ]),
   ];
   const names = chats.map(([name]) => name);
-  // Each writes once the one before has its answers: each then hears the
-  // notes before its own as answers, and every later one live.
+  // Each writes once the one before has its answer (so its note is
+  // stored): each then hears the notes before its own as answers, and
+  // every later one live. The WebSocket, first, marks its (empty) answer.
   for (const [i, [name, chat]] of chats.entries()) {
     chat.say({ location: here, message: name });
-    await chat.hears(name === "WebSocket" ? i + 1 : i);
+    await chat.hears(name === "WebSocket" ? 2 : i);
   }
   for (const [name, chat] of chats) {
     const others = names.filter((other) => other !== name);
-    if (name === "WebSocket") others.splice(1, 0, "|answered");
+    if (name === "WebSocket") others.unshift("|answers", "|answered");
     assert.deepEqual(await chat.hears(others.length), others, name);
     chat.end();
     await chat.done;

@@ -86,15 +86,15 @@ export interface StreamCall<I extends DescMessage> {
 
 /**
  * Opens a client-streaming or bidirectional call: `onResponse` gets each
- * response as it arrives, `onAnswered` each `answered` (RouteChat: the
- * answers to one note are all in).
+ * response as it arrives, `onText` each text message (RouteChat's
+ * `answers` and `answered` around the answer to each note).
  */
 export function openStream<I extends DescMessage, O extends DescMessage>(
   method: "RecordRoute" | "RouteChat",
   schemas: { request: I; response: O },
   token: string,
   onResponse: (response: MessageShape<O>) => void,
-  onAnswered?: () => void,
+  onText?: (text: string) => void,
 ): StreamCall<I> {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   // Browsers cannot set headers on a WebSocket: the token rides in a
@@ -118,7 +118,7 @@ export function openStream<I extends DescMessage, O extends DescMessage>(
   const done = new Promise<void>((resolve, reject) => {
     socket.onmessage = (event) => {
       if (!(event.data instanceof ArrayBuffer)) {
-        if (event.data === "answered") onAnswered?.();
+        onText?.(event.data);
         return;
       }
       try {

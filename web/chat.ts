@@ -34,7 +34,8 @@ export function chatPanel(map: WorldMap, token: () => string): ChatPanel {
     | {
       key: string;
       call: StreamCall<typeof RouteNoteSchema>;
-      answering: number;
+      pending: number;
+      now: "live" | "earlier" | "stale";
     }
     | undefined;
   let lastSent: HTMLElement | undefined;
@@ -86,19 +87,32 @@ export function chatPanel(map: WorldMap, token: () => string): ChatPanel {
       token(),
       (note) => {
         if (chat !== session || !lastSent) return;
-        // Answers to an older note are a stale copy of the newest ones.
-        if (session.answering === 1) {
+        if (session.now === "earlier") {
           notesList.insertBefore(noteItem(note.message, "earlier"), lastSent);
-        } else if (session.answering === 0) {
+        } else if (session.now === "live") {
           notesList.append(noteItem(note.message, "live"));
         }
       },
-      () => {
-        session.answering--;
+      (text) => {
+        if (text === "answered") {
+          session.pending--;
+          session.now = "live";
+        } else if (text === "answers" && chat === session && lastSent) {
+          // The newest note's answer: the board before it, which holds
+          // the live notes shown since it was sent. An older note's answer
+          // is a stale copy of it: dropped.
+          session.now = session.pending === 1 ? "earlier" : "stale";
+          if (session.now === "earlier") notesList.replaceChildren(lastSent);
+        }
       },
     );
-    // Notes sent whose answers are still coming.
-    const session = { key, call, answering: 0 };
+    // Notes sent whose answers have not all come, and what arriving notes are.
+    const session = {
+      key,
+      call,
+      pending: 0,
+      now: "live" as "live" | "earlier" | "stale",
+    };
     showOpenChats(+1);
     call.done.then(
       () => {
@@ -130,7 +144,7 @@ export function chatPanel(map: WorldMap, token: () => string): ChatPanel {
     }
     lastSent = noteItem(messageField.value, "sent");
     notesList.replaceChildren(lastSent);
-    chat.answering++;
+    chat.pending++;
     chat.call.send({ location, message: messageField.value });
     messageField.value = "";
   });

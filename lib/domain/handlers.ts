@@ -71,8 +71,10 @@ export interface ChatContext extends CallContext {
    * that other clients leave, while this call is open, at the locations
    * this call has left notes at: live RouteChat, as route_guide.proto
    * describes it ("while receiving other RouteNotes (e.g. from other
-   * users)"). A transport ends the call with RESOURCE_EXHAUSTED when its
-   * client leaves too many of them unread.
+   * users)"). Not while the answer to one of the call's notes is being
+   * made: live notes wait for {@link ChatSession.answered}, so that they
+   * follow the answer, as they were stored after it. A transport ends the
+   * call with RESOURCE_EXHAUSTED when its client leaves too many unread.
    */
   send(note: RouteNote): void;
 }
@@ -183,6 +185,11 @@ export interface ChatSession {
    * per-call limit.
    */
   note(note: RouteNote): readonly RouteNote[] | Promise<readonly RouteNote[]>;
+  /**
+   * Optional: the transport has sent the answer that {@link note}
+   * returned; live notes that came meanwhile go out now, after it.
+   */
+  answered?(): void;
   /** Optional: called once when the call ends, however it ends. */
   end?(): void;
 }

@@ -126,7 +126,7 @@ export class MemoryNoteBoard implements NoteBoard {
     const key = `${latitude},${longitude}`;
     // In the same step as the exchange: no note is both earlier and live.
     this.#watchers.deliver(key, note, watcher);
-    if (watcher) this.#watchers.watch(key, watcher, true);
+    if (watcher) this.#watchers.watch(key, watcher);
     const earlier = this.#locations.get(key);
     this.#bytes += noteBytes(note);
     if (earlier === undefined) {

@@ -18,7 +18,7 @@ export const WATCHED_LOCATIONS_PER_CHAT = 100;
 
 /**
  * Chats that follow one location: the ones that wrote there most recently.
- * A note then goes out live at most 99 times, as it goes out at most 100
+ * A note then goes out live at most 100 times, as it goes out at most 100
  * times as an earlier note: 1,000 chats at one place cannot make each note
  * cost 999 writes.
  */
@@ -34,10 +34,10 @@ export const UNREAD_LIVE_NOTE_BYTES = 64 << 10;
 
 /**
  * The chats following each location. A chat follows a location once it has
- * left a note there; a board that learns of its own notes late (Redis, over
- * pub/sub) registers it as waiting until that note comes back, so that the
- * chat never hears of a note twice: those before its own are in the
- * earlier notes it was answered with.
+ * left a note there. A board that hears of its own notes late (Redis, over
+ * pub/sub) has it wait, at each of its notes, until that note comes back:
+ * what others stored before it is in the answer to it, so a chat never
+ * gets live a note that such an answer holds.
  *
  * @example A note passes to everyone at its location but its writer
  * ```ts
@@ -48,8 +48,8 @@ export const UNREAD_LIVE_NOTE_BYTES = 64 << 10;
  * const [ann, bob]: RouteNote[][] = [[], []];
  * const annWatcher = (note: RouteNote) => ann.push(note);
  * const bobWatcher = (note: RouteNote) => bob.push(note);
- * watchers.watch("1,1", annWatcher, true);
- * watchers.watch("1,1", bobWatcher, true);
+ * watchers.watch("1,1", annWatcher);
+ * watchers.watch("1,1", bobWatcher);
  * watchers.deliver("1,1", { location: null, message: "hi" }, annWatcher);
  * assert.deepEqual([ann.length, bob.length], [0, 1]);
  * watchers.unwatch(bobWatcher);
@@ -58,56 +58,34 @@ export const UNREAD_LIVE_NOTE_BYTES = 64 << 10;
  * ```
  */
 export class NoteWatchers {
-  // Location -> its watchers, each live or waiting for its own note.
-  readonly #at = new Map<string, Map<NoteWatcher, boolean>>();
+  // Location -> its watchers, each with how many of its own notes there
+  // have yet to come back (0: live).
+  readonly #watchersAt = new Map<string, Map<NoteWatcher, number>>();
   // Watcher -> its locations, least recently written first.
-  readonly #of = new Map<NoteWatcher, Set<string>>();
+  readonly #placesOf = new Map<NoteWatcher, Set<string>>();
   readonly #ids = new Map<NoteWatcher, number>();
   readonly #byId = new Map<number, NoteWatcher>();
   #nextId = 0;
 
+  /** `watcher` has written at `key`: it hears others' notes there from now. */
+  watch(key: string, watcher: NoteWatcher): void {
+    this.#follow(key, watcher, 0);
+  }
+
   /**
-   * `watcher` follows `key` from now on (`live`), or from when its own
-   * note there comes back through {@link deliver} (not `live`). Past
-   * {@link WATCHED_LOCATIONS_PER_CHAT}, its oldest location is dropped;
-   * past {@link WATCHERS_PER_LOCATION}, the location's oldest watcher.
+   * `watcher` is writing a note at `key`: it hears others' notes there
+   * from when that note comes back through {@link deliver}.
    */
-  watch(key: string, watcher: NoteWatcher, live: boolean): void {
-    let keys = this.#of.get(watcher);
-    if (keys === undefined) {
-      this.#of.set(watcher, keys = new Set());
-      this.#ids.set(watcher, this.#nextId);
-      this.#byId.set(this.#nextId++, watcher);
-    }
-    let here = this.#at.get(key);
-    if (keys.delete(key)) {
-      // Both now the newest, the state kept.
-      keys.add(key);
-      const state = here!.get(watcher)!;
-      here!.delete(watcher);
-      return void here!.set(watcher, state);
-    }
-    if (keys.size >= WATCHED_LOCATIONS_PER_CHAT) {
-      const oldest = keys.values().next().value!;
-      keys.delete(oldest);
-      this.#leave(oldest, watcher);
-    }
-    keys.add(key);
-    if (here === undefined) this.#at.set(key, here = new Map());
-    else if (here.size >= WATCHERS_PER_LOCATION) {
-      const oldest = here.keys().next().value!;
-      this.#of.get(oldest)!.delete(key);
-      here.delete(oldest);
-    }
-    here.set(watcher, live);
+  watchAfterOwnNote(key: string, watcher: NoteWatcher): void {
+    this.#follow(key, watcher, 1);
   }
 
   /** Stops every call to `watcher`. */
   unwatch(watcher: NoteWatcher): void {
-    const keys = this.#of.get(watcher);
-    if (keys === undefined) return;
-    for (const key of keys) this.#leave(key, watcher);
-    this.#of.delete(watcher);
+    const places = this.#placesOf.get(watcher);
+    if (places === undefined) return;
+    for (const key of places) this.#leave(key, watcher);
+    this.#placesOf.delete(watcher);
     this.#byId.delete(this.#ids.get(watcher)!);
     this.#ids.delete(watcher);
   }
@@ -124,17 +102,53 @@ export class NoteWatchers {
 
   /** Passes `note`, left at `key` by `from`, to every other live watcher there. */
   deliver(key: string, note: RouteNote, from?: NoteWatcher): void {
-    const here = this.#at.get(key);
+    const here = this.#watchersAt.get(key);
     if (here === undefined) return;
-    for (const [watcher, live] of here) {
-      if (watcher === from) here.set(watcher, true);
-      else if (live) watcher(note);
+    for (const [watcher, awaited] of here) {
+      if (watcher === from) {
+        if (awaited > 0) here.set(watcher, awaited - 1);
+      } else if (awaited === 0) watcher(note);
     }
   }
 
+  /**
+   * Past {@link WATCHED_LOCATIONS_PER_CHAT}, the watcher's oldest location
+   * is dropped; past {@link WATCHERS_PER_LOCATION}, the location's oldest
+   * watcher.
+   */
+  #follow(key: string, watcher: NoteWatcher, notes: number): void {
+    let places = this.#placesOf.get(watcher);
+    if (places === undefined) {
+      this.#placesOf.set(watcher, places = new Set());
+      this.#ids.set(watcher, this.#nextId);
+      this.#byId.set(this.#nextId++, watcher);
+    }
+    let here = this.#watchersAt.get(key);
+    if (places.delete(key)) {
+      // Both now the newest.
+      places.add(key);
+      const awaited = here!.get(watcher)! + notes;
+      here!.delete(watcher);
+      return void here!.set(watcher, awaited);
+    }
+    if (places.size >= WATCHED_LOCATIONS_PER_CHAT) {
+      const oldest = places.values().next().value!;
+      places.delete(oldest);
+      this.#leave(oldest, watcher);
+    }
+    places.add(key);
+    if (here === undefined) this.#watchersAt.set(key, here = new Map());
+    else if (here.size >= WATCHERS_PER_LOCATION) {
+      const oldest = here.keys().next().value!;
+      this.#placesOf.get(oldest)!.delete(key);
+      here.delete(oldest);
+    }
+    here.set(watcher, notes);
+  }
+
   #leave(key: string, watcher: NoteWatcher): void {
-    const here = this.#at.get(key)!;
+    const here = this.#watchersAt.get(key)!;
     here.delete(watcher);
-    if (here.size === 0) this.#at.delete(key);
+    if (here.size === 0) this.#watchersAt.delete(key);
   }
 }

@@ -296,15 +296,15 @@ export class RedisNoteBoard implements NoteBoard {
     const { latitude, longitude } = note.location!;
     const key = `${this.#channel}:${latitude},${longitude}`;
     let writer = "-";
-    if (watcher) {
-      this.#watchers.watch(key, watcher, false);
-      writer = `${this.#id}:${this.#watchers.idOf(watcher)}`;
-    }
     let earlier: string[];
     try {
       // Known to be out of reach: sending would only add to what a
       // stopped Redis holds, and make the caller wait for the deadline.
       if (!this.#healthy) throw new Error(this.#problem);
+      if (watcher) {
+        this.#watchers.watchAfterOwnNote(key, watcher);
+        writer = `${this.#id}:${this.#watchers.idOf(watcher)}`;
+      }
       earlier = await this.#deadline(this.#client.exchange(
         [key, `${this.#prefix}locations`, `${this.#prefix}clock`],
         [note.message, ...this.#limits, writer, this.#channel],

@@ -7,12 +7,14 @@
 import { RouteGuideError, Status } from "./errors.ts";
 import type { FeatureDatabase } from "./features.ts";
 import { distanceE7, isValidPoint, normalizeRectangle } from "./geo.ts";
+import { UNREAD_LIVE_NOTE_BYTES } from "./note_watchers.ts";
 import {
   DEFAULT_MAX_LOCATIONS,
   DEFAULT_MAX_NOTE_BOARD_BYTES,
   DEFAULT_NOTES_PER_LOCATION,
   type NoteBoard,
   type NoteBoardLimits,
+  noteBytes,
 } from "./notes.ts";
 import type { RouteGuideHandlers } from "./handlers.ts";
 import type { RouteNote } from "./types.ts";
@@ -174,8 +176,19 @@ export function createRouteGuide(
       chats++;
       let received = 0;
       let open = true;
+      // Answers being made (a board that answers later), and the live
+      // notes that wait for them to go out first, up to the transports'
+      // own bound on unread live notes (past it, they go out at once).
+      let answering = 0;
+      let held: RouteNote[] = [];
+      let heldBytes = 0;
       // A closure of its own: the board tells watchers apart by identity.
-      const watcher = (note: RouteNote) => context.send(note);
+      const watcher = (note: RouteNote) => {
+        if (answering > 0 && heldBytes < UNREAD_LIVE_NOTE_BYTES) {
+          held.push(note);
+          heldBytes += noteBytes(note);
+        } else context.send(note);
+      };
       return {
         note(note) {
           if (++received > maxNotesPerCall) {
@@ -187,14 +200,22 @@ export function createRouteGuide(
           checkNote(note);
           // A note handled after the end starts no watch: none would end it.
           const live = open ? watcher : undefined;
-          return notes.exchangeSync
-            ? notes.exchangeSync(note, live)
-            : notes.exchange(note, live);
+          if (notes.exchangeSync) return notes.exchangeSync(note, live);
+          answering++;
+          return notes.exchange(note, live).finally(() => answering--);
+        },
+        answered() {
+          if (answering > 0 || held.length === 0) return;
+          const waiting = held;
+          held = [];
+          heldBytes = 0;
+          for (const note of waiting) context.send(note);
         },
         end() {
           if (open) {
             chats--;
             notes.unwatch?.(watcher);
+            held = [];
           }
           open = false;
         },

@@ -314,6 +314,7 @@ export function toGrpcImplementation(
         for (let i = 0; i < answers.length; i++) {
           if (!call.write(answers[i])) full = true;
         }
+        chat.answered?.();
         if (full) return new Promise((resolve) => call.once("drain", resolve));
       };
       stop = feed(call, (note) => {

@@ -23,12 +23,12 @@
  *   and a unit, as the gRPC spec says, or the call ends with
  *   INVALID_ARGUMENT (grpc-go answers INTERNAL, but the fault is the
  *   client's); a deadline beyond what a timer holds (24 days) is none.
- * - A call that fails (a deadline that passes, a RouteChat client that
- *   leaves its live notes unread) while the client is not reading: the
- *   trailers wait behind unsent data and the stream stays open, holding
- *   one of the connection's streams. Here the stream is reset (RST_STREAM
- *   CANCEL, as grpc-java does for deadlines) if it has not closed a second
- *   after any status but OK.
+ * - A call that ends DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED (a RouteChat
+ *   client that leaves its live notes unread) while the client is not
+ *   reading: the trailers wait behind unsent data and the stream stays
+ *   open, holding one of the connection's streams. Here the stream is
+ *   reset (RST_STREAM CANCEL, as grpc-java does for deadlines) if it has
+ *   not closed a second later.
  * - Deno's `http2.constants` lacks `HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE`,
  *   so grpc-js answered a request that is not `application/grpc` with
  *   `:status` 200 and no grpc-status instead of 415.
@@ -67,6 +67,7 @@ interface Call {
   maxReceiveMessageSize: number;
   deadline: number;
   deadlineTimer: ReturnType<typeof setTimeout> | null;
+  metadataSent: boolean;
   inbound?: Inbound;
   /** Why the requests ended early, to be the call's status. */
   inboundFailure?: CallStatus;
@@ -257,6 +258,10 @@ call.maybePushNextMessage = function () {
   listener.onReceiveMessage(message);
 };
 
+const STUCK = new Set<number>([
+  Status.DEADLINE_EXCEEDED,
+  Status.RESOURCE_EXHAUSTED,
+]);
 const sendStatus = call.sendStatus;
 call.sendStatus = function (status) {
   const failure = this.inboundFailure;
@@ -264,7 +269,10 @@ call.sendStatus = function (status) {
     ? { ...status, ...failure }
     : status;
   sendStatus.call(this, sent);
-  if (sent.code === Status.OK) return;
+  // Only where answers may be queued, and for the statuses that end a call
+  // whose client may have stopped reading: another failure leaves a slow
+  // reader its answers and its status.
+  if (!STUCK.has(sent.code) || !this.metadataSent) return;
   const stream = this.stream;
   if (stream.closed) return;
   const reset = setTimeout(

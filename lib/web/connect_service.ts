@@ -93,13 +93,16 @@ class ChatOutbox implements AsyncIterable<rg.RouteNote> {
   // noteBytes() of each live note in #notes, 0 for an answer.
   readonly #bytes: number[] = [];
   #unread = 0;
+  #answers = 0;
   #closed = false;
   #error: unknown;
   #wake = () => {};
   #taken = () => {};
 
   answer(notes: readonly rg.RouteNote[]): void {
+    if (this.#closed) return;
     for (const n of notes) this.#push(n, 0);
+    this.#answers += notes.length;
   }
 
   live(n: rg.RouteNote): void {
@@ -113,9 +116,9 @@ class ChatOutbox implements AsyncIterable<rg.RouteNote> {
     return this.#closed;
   }
 
-  /** Resolves once every note queued has been taken (or the outbox closed). */
+  /** Resolves once every answer queued has been taken (or the outbox closed). */
   taken(): Promise<void> | undefined {
-    if (this.#notes.length === 0 || this.#closed) return;
+    if (this.#answers === 0 || this.#closed) return;
     return new Promise((resolve) => this.#taken = resolve);
   }
 
@@ -139,10 +142,11 @@ class ChatOutbox implements AsyncIterable<rg.RouteNote> {
   async *[Symbol.asyncIterator](): AsyncIterator<rg.RouteNote> {
     for (;;) {
       while (this.#notes.length > 0 && this.#error === undefined) {
-        this.#unread -= this.#bytes.shift()!;
+        const bytes = this.#bytes.shift()!;
+        this.#unread -= bytes;
+        if (bytes === 0 && --this.#answers === 0) this.#taken();
         yield this.#notes.shift()!;
       }
-      this.#taken();
       if (this.#error !== undefined) throw this.#error;
       if (this.#closed) return;
       await new Promise<void>((resolve) => this.#wake = resolve);
@@ -231,7 +235,9 @@ export function toConnectImplementation(
         (async () => {
           for await (const request of counted(requests, call)) {
             if (outbox.closed) break;
-            outbox.answer(await chat.note(note(request)));
+            const answers = chat.note(note(request));
+            outbox.answer(answers instanceof Promise ? await answers : answers);
+            chat.answered?.();
             await outbox.taken();
           }
         })().then(() => outbox.close(), (error) => outbox.close(error));

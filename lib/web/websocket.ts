@@ -4,7 +4,7 @@
  * `routeguide.v1` (and `bearer.<base64url(token)>`: browsers cannot set
  * headers on a WebSocket). A binary message is one protobuf request or
  * response; the text message `end` ends the browser's input; RouteChat
- * sends `answered` after each note's answers (live notes follow). A call
+ * sends each note's answers between `answers` and `answered`. A call
  * closes with 1000, or 4000 + its gRPC status and the message as reason.
  *
  * @module
@@ -34,8 +34,8 @@ import { closeReason } from "./responses.ts";
 /** The subprotocol every RouteGuide WebSocket speaks. */
 export const WEB_SOCKET_PROTOCOL = "routeguide.v1";
 
-/** The text message RouteChat sends after the answers to each note. */
-export const ANSWERED = "answered";
+/** The text messages RouteChat sends around the answer to each note. */
+export const ANSWERS = "answers", ANSWERED = "answered";
 
 /** Request bytes a call may have waiting while the handler works on one. */
 const MAX_WAITING_BYTES = 1 << 20;
@@ -239,8 +239,10 @@ export function serveWebSocketCall(
       session = chat;
       const answer = (notes: readonly rg.RouteNote[]) => {
         if (ended) return;
+        socket.send(ANSWERS);
         for (const n of notes) send(encodeRouteNote(n));
         socket.send(ANSWERED); // what follows is live notes from others
+        chat.answered?.();
       };
       feeder = {
         take(bytes) {
