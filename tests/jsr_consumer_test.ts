@@ -59,14 +59,25 @@ async function publishSet(): Promise<string[]> {
   return shipped;
 }
 
-// What a consumer grants: grpc-js reads GRPC_* variables, uid and gid, and
-// grpc-health-check reads its .proto from the npm cache.
-const GRANTS = [
-  "--allow-net=127.0.0.1",
-  "--allow-env",
-  "--allow-read",
-  "--allow-sys=uid,gid",
-];
+/**
+ * Runs the app in `cwd` with what a consumer grants (grpc-js reads GRPC_*
+ * variables, uid and gid; grpc-health-check reads its .proto from the npm
+ * cache) and `flags`; fails unless it prints {@link WORKS}.
+ */
+async function runApp(cwd: string, flags: string[]): Promise<void> {
+  const app = await deno(cwd, [
+    "run",
+    "-q",
+    ...flags,
+    "--allow-net=127.0.0.1",
+    "--allow-env",
+    "--allow-read",
+    "--allow-sys=uid,gid",
+    "main.ts",
+  ]);
+  assert.equal(app.code, 0, app.stderr);
+  assert.equal(app.stdout, WORKS);
+}
 
 Deno.test("a program outside the repository imports the package by its JSR name and runs a server, a client and the page", async () => {
   const shipped = await publishSet();
@@ -86,15 +97,7 @@ Deno.test("a program outside the repository imports the package by its JSR name 
     // versions only: where a bare specifier points is the import maps' say.
     await Deno.copyFile(`${REPO_ROOT}deno.lock`, `${dir}/deno.lock`);
     // Type-checked as the consumer's own program would be.
-    const app = await deno(`${dir}/app`, [
-      "run",
-      "-q",
-      "--check",
-      ...GRANTS,
-      "main.ts",
-    ]);
-    assert.equal(app.code, 0, app.stderr);
-    assert.equal(app.stdout, WORKS);
+    await runApp(`${dir}/app`, ["--check"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -139,16 +142,10 @@ Deno.test("the package imported over HTTP, as from jsr.io (its modules' URLs are
       }),
     );
     await Deno.copyFile(`${REPO_ROOT}deno.lock`, `${dir}/deno.lock`);
-    const app = await deno(dir, [
-      "run",
-      "-q",
+    await runApp(dir, [
       "--no-check",
       `--allow-import=127.0.0.1:${files.addr.port}`,
-      ...GRANTS,
-      "main.ts",
     ]);
-    assert.equal(app.code, 0, app.stderr);
-    assert.equal(app.stdout, WORKS);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

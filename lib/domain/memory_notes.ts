@@ -4,15 +4,14 @@
  *
  * @module
  */
+import { NoteWatchers } from "./note_watchers.ts";
+import type { NoteBoard, NoteBoardLimits } from "./notes.ts";
 import {
   DEFAULT_MAX_LOCATIONS,
   DEFAULT_MAX_NOTE_BOARD_BYTES,
   DEFAULT_NOTES_PER_LOCATION,
-  type NoteBoard,
-  type NoteBoardLimits,
   noteBytes,
 } from "./notes.ts";
-import { NoteWatchers } from "./note_watchers.ts";
 import type { RouteNote } from "./types.ts";
 
 /** No earlier notes (shared: the answer is read-only). */
