@@ -7,9 +7,10 @@
  * first step) as soon as Deno's `node:http2` emits its stream, and Deno
  * emits every stream one socket read brought in one go: a client opening
  * 100 streams at once held every other connection's calls back until all
- * of them were set up (300 ListFeatures arriving on three connections: a
- * GetFeature on a fourth waited up to 124 ms in 15 tries, 80 ms with
- * turns).
+ * of them were set up. A GetFeature sent on a fourth connection as 300
+ * ListFeatures arrive on three (the soak's first sample) took 30-184 ms,
+ * median 81, in 8 tries; 26-108 ms, median 48, in 18 with 4 streams per
+ * turn (8: 39-220 ms, median 64).
  *
  * @module
  */
@@ -17,7 +18,7 @@ import * as grpc from "@grpc/grpc-js";
 import type http2 from "node:http2";
 
 /** Streams a connection starts in one turn of the event loop. */
-const STREAMS_PER_TURN = 8;
+const STREAMS_PER_TURN = 4;
 
 type StreamHandler = (
   stream: http2.ServerHttp2Stream,
