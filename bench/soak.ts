@@ -31,6 +31,8 @@ export interface SoakResult {
   maxRssMb: number;
   /** GetFeature latencies, in ms. */
   latencies: number[];
+  /** When the slowest GetFeature was sent, in s after the load was open. */
+  slowestAt: number;
   /** GetFeature calls that failed. */
   failures: number;
 }
@@ -92,6 +94,8 @@ export async function soak(
 ): Promise<SoakResult> {
   const client = new RouteGuideClient(`127.0.0.1:${port}`);
   const latencies: number[] = [];
+  let slowest = -1;
+  let slowestAt = 0;
   let failures = 0;
   let maxRssMb = 0;
   // Its own process: writing the load's requests would otherwise hold up
@@ -115,12 +119,15 @@ export async function soak(
     const child = loader.spawn();
     try {
       await waitFor(child.stdout, /^ready$/m);
-      const end = performance.now() + seconds * 1_000;
+      const open = performance.now();
+      const end = open + seconds * 1_000;
       while (performance.now() < end) {
         const start = performance.now();
         try {
           await client.getFeature(SPOT, { timeoutMs: 5_000 });
-          latencies.push(performance.now() - start);
+          const ms = performance.now() - start;
+          if (ms > slowest) [slowest, slowestAt] = [ms, (start - open) / 1e3];
+          latencies.push(ms);
         } catch {
           failures++;
         }
@@ -134,7 +141,7 @@ export async function soak(
   } finally {
     client.close();
   }
-  return { load, maxRssMb, latencies, failures };
+  return { load, maxRssMb, latencies, slowestAt, failures };
 }
 
 /** The `q` quantile of `values`. */
@@ -176,7 +183,9 @@ if (import.meta.main) {
   try {
     const [, port] = await waitFor(child.stdout, /listening on [\d.]+:(\d+)/);
     console.log(`idle RSS ${(await rssMb(child.pid)).toFixed(0)} MB`);
-    console.log("| load | max RSS | GetFeature p50 | p99 | max | failed |");
+    console.log(
+      "| load | max RSS | GetFeature p50 | p99 | max (sent at) | failed |",
+    );
     console.log("| --- | --- | --- | --- | --- | --- |");
     for (const load of Object.keys(LOADS)) {
       const r = await soak(load, Number(port), child.pid, seconds);
@@ -184,7 +193,7 @@ if (import.meta.main) {
       console.log(
         `| ${load} | ${r.maxRssMb.toFixed(0)} MB | ${ms(0.5)} | ${ms(0.99)} | ${
           ms(1)
-        } | ${r.failures} |`,
+        } (${r.slowestAt.toFixed(1)} s) | ${r.failures} |`,
       );
     }
   } finally {
