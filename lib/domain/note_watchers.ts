@@ -57,12 +57,37 @@ export const UNREAD_LIVE_NOTE_BYTES = 64 << 10;
  * assert.equal(bob.length, 1);
  * ```
  */
+/** A watcher's locations, and where in them the next eviction starts. */
+interface Places {
+  keys: Set<string>;
+  evictor?: Iterator<string>;
+}
+
+/**
+ * The least recently written of `places`. One iterator walks them from
+ * eviction to eviction, as MemoryNoteBoard's does its locations: a fresh
+ * `values().next()` would skip every entry deleted since the set's last
+ * rehash, and a chat writing at a new place per note evicts one each time.
+ */
+function oldestOf(places: Places): string {
+  let next = places.evictor?.next();
+  if (next === undefined || next.done) {
+    places.evictor = places.keys.values();
+    next = places.evictor.next();
+  }
+  return next.value!;
+}
+
 export class NoteWatchers {
-  // Location -> its watchers, each with how many of its own notes there
+  // Location -> its watchers: a lone live one as is (most locations; no
+  // map to make per note), else each with how many of its own notes there
   // have yet to come back (0: live).
-  readonly #watchersAt = new Map<string, Map<NoteWatcher, number>>();
+  readonly #watchersAt = new Map<
+    string,
+    NoteWatcher | Map<NoteWatcher, number>
+  >();
   // Watcher -> its locations, least recently written first.
-  readonly #placesOf = new Map<NoteWatcher, Set<string>>();
+  readonly #placesOf = new Map<NoteWatcher, Places>();
   readonly #ids = new Map<NoteWatcher, number>();
   readonly #byId = new Map<number, NoteWatcher>();
   #nextId = 0;
@@ -84,7 +109,7 @@ export class NoteWatchers {
   unwatch(watcher: NoteWatcher): void {
     const places = this.#placesOf.get(watcher);
     if (places === undefined) return;
-    for (const key of places) this.#leave(key, watcher);
+    for (const key of places.keys) this.#leave(key, watcher);
     this.#placesOf.delete(watcher);
     this.#byId.delete(this.#ids.get(watcher)!);
     this.#ids.delete(watcher);
@@ -104,6 +129,10 @@ export class NoteWatchers {
   deliver(key: string, note: RouteNote, from?: NoteWatcher): void {
     const here = this.#watchersAt.get(key);
     if (here === undefined) return;
+    if (typeof here === "function") {
+      if (here !== from) here(note);
+      return;
+    }
     for (const [watcher, awaited] of here) {
       if (watcher === from) {
         if (awaited > 0) here.set(watcher, awaited - 1);
@@ -119,36 +148,57 @@ export class NoteWatchers {
   #follow(key: string, watcher: NoteWatcher, notes: number): void {
     let places = this.#placesOf.get(watcher);
     if (places === undefined) {
-      this.#placesOf.set(watcher, places = new Set());
+      this.#placesOf.set(watcher, places = { keys: new Set() });
       this.#ids.set(watcher, this.#nextId);
       this.#byId.set(this.#nextId++, watcher);
     }
-    let here = this.#watchersAt.get(key);
-    if (places.delete(key)) {
-      // Both now the newest.
-      places.add(key);
-      const awaited = here!.get(watcher)! + notes;
-      here!.delete(watcher);
-      return void here!.set(watcher, awaited);
+    const { keys } = places;
+    const here = this.#watchersAt.get(key);
+    if (keys.delete(key)) {
+      keys.add(key); // now its newest
+      if (notes > 0) {
+        const all = this.#all(key, here!);
+        all.set(watcher, all.get(watcher)! + notes);
+      }
+      return;
     }
-    if (places.size >= WATCHED_LOCATIONS_PER_CHAT) {
-      const oldest = places.values().next().value!;
-      places.delete(oldest);
+    if (keys.size >= WATCHED_LOCATIONS_PER_CHAT) {
+      const oldest = oldestOf(places);
+      keys.delete(oldest);
       this.#leave(oldest, watcher);
     }
-    places.add(key);
-    if (here === undefined) this.#watchersAt.set(key, here = new Map());
-    else if (here.size >= WATCHERS_PER_LOCATION) {
-      const oldest = here.keys().next().value!;
-      this.#placesOf.get(oldest)!.delete(key);
-      here.delete(oldest);
+    keys.add(key);
+    if (here === undefined) {
+      this.#watchersAt.set(
+        key,
+        notes === 0 ? watcher : new Map([[watcher, notes]]),
+      );
+      return;
     }
-    here.set(watcher, notes);
+    const all = this.#all(key, here);
+    if (all.size >= WATCHERS_PER_LOCATION) {
+      const oldest = all.keys().next().value!;
+      this.#placesOf.get(oldest)!.keys.delete(key);
+      all.delete(oldest);
+    }
+    all.set(watcher, notes);
+  }
+
+  /** The watchers at `key` as a map (a lone one becomes one). */
+  #all(
+    key: string,
+    here: NoteWatcher | Map<NoteWatcher, number>,
+  ): Map<NoteWatcher, number> {
+    if (typeof here !== "function") return here;
+    const all = new Map([[here, 0]]);
+    this.#watchersAt.set(key, all);
+    return all;
   }
 
   #leave(key: string, watcher: NoteWatcher): void {
     const here = this.#watchersAt.get(key)!;
-    here.delete(watcher);
-    if (here.size === 0) this.#watchersAt.delete(key);
+    if (typeof here === "function" || (here.delete(watcher) && !here.size)) {
+      this.#watchersAt.delete(key);
+    }
   }
 }
