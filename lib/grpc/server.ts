@@ -27,7 +27,6 @@ import {
 } from "./forwarding_call.ts";
 import { SHUT_DOWN, Status } from "../domain/errors.ts";
 import "./grpc_js_fixes.ts";
-import "./stream_turns.ts";
 
 /** Default grace period for calls in flight at shutdown, in milliseconds. */
 export const DEFAULT_GRACE_MS = 5_000;
