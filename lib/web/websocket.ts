@@ -35,8 +35,7 @@ import { closeReason } from "./responses.ts";
 export const WEB_SOCKET_PROTOCOL = "routeguide.v1";
 
 /** The text messages RouteChat sends around the answer to each note. */
-export const ANSWERS = "answers", ANSWERED = "answered";
-
+const ANSWERS = "answers", ANSWERED = "answered";
 /** Request bytes a call may have waiting while the handler works on one. */
 const MAX_WAITING_BYTES = 1 << 20;
 /** How long a browser may leave a window of answers unread. */
@@ -227,8 +226,7 @@ export function serveWebSocketCall(
     } else {
       const chat = options.handlers.routeChat({
         ...context,
-        // Live notes: past the window and UNREAD_LIVE_NOTE_BYTES unread,
-        // the browser is not reading.
+        // Live notes; past a window and 64 KiB unread, the browser is not reading.
         send(n) {
           if (ended) return;
           if (socket.bufferedAmount > window + UNREAD_LIVE_NOTE_BYTES) {
@@ -239,9 +237,9 @@ export function serveWebSocketCall(
       session = chat;
       const answer = (notes: readonly rg.RouteNote[]) => {
         if (ended) return;
-        socket.send(ANSWERS);
+        socket.send(ANSWERS); // until ANSWERED; live notes from others after
         for (const n of notes) send(encodeRouteNote(n));
-        socket.send(ANSWERED); // what follows is live notes from others
+        socket.send(ANSWERED);
         chat.answered?.();
       };
       feeder = {
