@@ -220,9 +220,10 @@ summary is printed.
 RouteChat: reads lines 'LAT LNG message' (decimal degrees, then the message;
 blank lines skipped) from stdin and sends each as a note as soon as it is
 read, printing "Sending RouteNote for ...". Prints "< Found previous note at
-...: <message>" for each earlier note at that location the server returns.
-End of input (Ctrl-D) ends the chat. Notes are shared by every client of the
-server.
+...: <message>" for each note the server sends: the earlier notes at each
+note's location and, until the chat ends, those that other clients leave
+where this chat has written. End of input (Ctrl-D) ends the chat. Notes are
+shared by every client of the server.
 --timeout bounds the whole chat: use --timeout 0 when typing at a terminal.
 
 ${COMMON}; with --json only the
