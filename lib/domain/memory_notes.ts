@@ -12,6 +12,7 @@ import {
   DEFAULT_NOTES_PER_LOCATION,
   noteBytes,
 } from "./notes.ts";
+import { OldestFirst } from "./oldest_first.ts";
 import type { RouteNote } from "./types.ts";
 
 /** No earlier notes (shared: the answer is read-only). */
@@ -54,14 +55,8 @@ export class MemoryNoteBoard implements NoteBoard {
   readonly #locations = new Map<string, RouteNote | RouteNote[]>();
   // The key inserted last: using it again needs no re-insertion.
   #newest: string | undefined;
-  // Walks the map in insertion order, from one eviction to the next. A
-  // fresh `keys().next()` per eviction would skip every entry deleted since
-  // the map's last rehash (V8 leaves holes at the front): tens of
-  // microseconds per note once the board is full. Per the iteration
-  // protocol this iterator still sees entries re-inserted after it, and
-  // everything before it has been evicted, so it always yields the least
-  // recently used location.
-  #evictor: Iterator<string> | undefined;
+  // Once the board is full, every new location evicts one.
+  readonly #oldest = new OldestFirst(() => this.#locations.keys());
   readonly #watchers = new NoteWatchers();
 
   /** Creates an empty board with the given bounds. */
@@ -169,16 +164,12 @@ export class MemoryNoteBoard implements NoteBoard {
 
   /** Drops the least recently used location. */
   #evict(): void {
-    let next = this.#evictor?.next();
-    if (next === undefined || next.done) {
-      this.#evictor = this.#locations.keys();
-      next = this.#evictor.next();
-    }
-    const kept = this.#locations.get(next.value!)!;
+    const oldest = this.#oldest.next();
+    const kept = this.#locations.get(oldest)!;
     if (Array.isArray(kept)) {
       for (const note of kept) this.#bytes -= noteBytes(note);
     } else this.#bytes -= noteBytes(kept);
-    this.#locations.delete(next.value!);
+    this.#locations.delete(oldest);
   }
 
   /**

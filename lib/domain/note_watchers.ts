@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { OldestFirst } from "./oldest_first.ts";
 import type { RouteNote } from "./types.ts";
 
 /** Receives, live, the notes other clients leave where a chat has written. */
@@ -32,6 +33,12 @@ export const WATCHERS_PER_LOCATION = 100;
  */
 export const UNREAD_LIVE_NOTE_BYTES = 64 << 10;
 
+/** A watcher's locations, least recently written first. */
+interface Places {
+  keys: Set<string>;
+  oldest: OldestFirst<string>;
+}
+
 /**
  * The chats following each location. A chat follows a location once it has
  * left a note there. A board that hears of its own notes late (Redis, over
@@ -57,27 +64,6 @@ export const UNREAD_LIVE_NOTE_BYTES = 64 << 10;
  * assert.equal(bob.length, 1);
  * ```
  */
-/** A watcher's locations, and where in them the next eviction starts. */
-interface Places {
-  keys: Set<string>;
-  evictor?: Iterator<string>;
-}
-
-/**
- * The least recently written of `places`. One iterator walks them from
- * eviction to eviction, as MemoryNoteBoard's does its locations: a fresh
- * `values().next()` would skip every entry deleted since the set's last
- * rehash, and a chat writing at a new place per note evicts one each time.
- */
-function oldestOf(places: Places): string {
-  let next = places.evictor?.next();
-  if (next === undefined || next.done) {
-    places.evictor = places.keys.values();
-    next = places.evictor.next();
-  }
-  return next.value!;
-}
-
 export class NoteWatchers {
   // Location -> its watchers: a lone live one as is (most locations; no
   // map to make per note), else each with how many of its own notes there
@@ -148,7 +134,9 @@ export class NoteWatchers {
   #follow(key: string, watcher: NoteWatcher, notes: number): void {
     let places = this.#placesOf.get(watcher);
     if (places === undefined) {
-      this.#placesOf.set(watcher, places = { keys: new Set() });
+      const keys = new Set<string>();
+      places = { keys, oldest: new OldestFirst(() => keys.values()) };
+      this.#placesOf.set(watcher, places);
       this.#ids.set(watcher, this.#nextId);
       this.#byId.set(this.#nextId++, watcher);
     }
@@ -163,7 +151,8 @@ export class NoteWatchers {
       return;
     }
     if (keys.size >= WATCHED_LOCATIONS_PER_CHAT) {
-      const oldest = oldestOf(places);
+      // A chat writing at a new place per note evicts one each time.
+      const oldest = places.oldest.next();
       keys.delete(oldest);
       this.#leave(oldest, watcher);
     }
