@@ -17,11 +17,17 @@
  * of server CPU per feature) and lets go of its listener when the call ends
  * (see `ListeningCall`).
  *
+ * Work comes in slices: past a few ms in one turn of the event loop, calls
+ * stop handing answers and sockets stop being read until the next look, so
+ * that clients pouring in requests or taking answers cannot keep everyone
+ * else's calls waiting.
+ *
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
 import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
 import type { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
 import { asInterceptedCall } from "./forwarding_call.ts";
 import { OutboundCall, RefusedCall } from "./outbound_call.ts";
 import {
@@ -55,10 +61,11 @@ export const DEFAULT_WRITE_AHEAD = 128;
 // client that reads gets its answers at the pace it reads, and one that
 // stopped costs almost nothing.
 const MAX_POLL_MS = 20;
-// Calls hand their connections answers for at most this long in one turn
-// of the event loop; then every connection waits for the next look, so
-// that a burst of calls (hundreds of streams opened at once) leaves room
-// for other connections' calls in between.
+// Calls hand their connections answers, and sockets are read, for at most
+// this long in one turn of the event loop; then every connection waits
+// for the next look (a timer, so that Deno polls its sockets first), and
+// a burst (hundreds of streams opened at once, each sending 64 KiB) leaves
+// room for other connections' calls in between.
 const SLICE_MS = 5;
 
 const connections = new WeakMap<Session, Connection>();
@@ -120,6 +127,8 @@ export class OutboundBudget implements ConnectionBudget {
   #queued = 0;
   #calls = 0;
   readonly #holders = new Set<Holder>();
+  // Sockets not read until the next look: their data came past the slice.
+  readonly #paused = new Set<Socket>();
 
   /** A budget enforcing `limits`. */
   constructor(
@@ -198,6 +207,19 @@ export class OutboundBudget implements ConnectionBudget {
     return () => this.#holders.delete(holder);
   }
 
+  /**
+   * Reads `socket` only while the turn's slice lasts: data that arrives
+   * past it pauses the socket until the next look.
+   */
+  pace(socket: Socket): void {
+    socket.on("data", () => {
+      if (this.sliceOver() && !this.#paused.has(socket)) {
+        socket.pause();
+        this.#paused.add(socket);
+      }
+    });
+  }
+
   /** Stops looking at connections (the server has closed). */
   stop(): void {
     clearTimeout(this.#timer);
@@ -211,7 +233,7 @@ export class OutboundBudget implements ConnectionBudget {
     if (!this.#scheduled) this.#schedule(this.#pollMs = 0);
   }
 
-  /** Whether this turn's time for handing answers is used up. */
+  /** Whether this turn's time for calls' work is used up. */
   sliceOver(): boolean {
     const now = performance.now();
     if (this.#sliceStart < 0) {
@@ -232,6 +254,8 @@ export class OutboundBudget implements ConnectionBudget {
   readonly #poll = (): void => {
     this.#scheduled = this.#soon = false;
     this.#sliceStart = -1;
+    for (const socket of this.#paused) socket.resume();
+    this.#paused.clear();
     let queued = 0;
     let largest: Connection | Holder | undefined;
     let most = 0;

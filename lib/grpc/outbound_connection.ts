@@ -31,7 +31,7 @@ export interface ConnectionBudget {
   readonly writeAhead: number;
   /** Looks at `connection` until it has written what it was handed. */
   watch(connection: Connection): void;
-  /** Whether this turn's time for handing answers is used up. */
+  /** Whether this turn's time for calls' work is used up. */
   sliceOver(): boolean;
   /** A call has ended. */
   ended(): void;

@@ -4,6 +4,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import type { Socket } from "node:net";
 import { FeatureDatabase } from "../domain/features.ts";
 import { toGrpcImplementation } from "./grpc_adapter.ts";
 import { routeGuideServerDefinition } from "./service_definition.ts";
@@ -165,10 +166,8 @@ function formatHostPort(host: string, port: number): string {
 /** What grpc-js's private map of listening http2 servers is used for here. */
 interface Listener {
   maxConnections: number;
-  on(
-    event: "tlsClientError",
-    listener: (error: Error, socket: PeerSocket) => void,
-  ): void;
+  on(event: "connection" | "secureConnection", fn: (s: Socket) => void): void;
+  on(event: "tlsClientError", fn: (e: Error, s: PeerSocket) => void): void;
 }
 
 /** A socket's peer; Deno's TLS socket keeps it on its TCP `_parent`. */
@@ -278,6 +277,9 @@ export async function startServer(
   }).http2Servers;
   for (const listener of listeners.keys()) {
     listener.maxConnections = limits.maxConnections;
+    // The socket that HTTP/2 reads (with TLS, the TLS one) is paced.
+    const paced = options.tls ? "secureConnection" : "connection";
+    listener.on(paced, (socket) => outbound.pace(socket));
     // grpc-js ignores failed TLS handshakes; they are the client's
     // configuration mistakes, which the operator should see.
     const logger = options.logger;
