@@ -1,6 +1,7 @@
 /**
  * `deno task soak`: the server's memory and latency under clients that
- * never read. Starts `server.ts` on the default database, then for each
+ * never read. Starts `server.ts` on the default database, with the runtime
+ * settings `deno task serve` gives it (harness/servers.ts), then for each
  * load opens its connections over raw HTTP/2 (requests sent, nothing read),
  * from a process of its own, and, for `--seconds`, samples the server's RSS
  * and times a GetFeature every 100 ms from a client connected before the
@@ -22,6 +23,7 @@ import { RouteGuideClient } from "../mod.ts";
 import { encodeRectangle, encodeRouteNote } from "../lib/grpc/wire_encode.ts";
 import { INITIAL_WINDOW, stalledCall } from "../tests/_raw_http2.ts";
 import { rssMb } from "./cpu.ts";
+import { SERVE_ENV } from "./harness/servers.ts";
 import { waitFor } from "./output.ts";
 
 /** What one load did to the server. */
@@ -177,6 +179,7 @@ if (import.meta.main) {
       "--no-web",
     ],
     cwd: new URL("..", import.meta.url).pathname,
+    env: SERVE_ENV,
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import config from "../../deno.json" with { type: "json" };
 import { waitForFile } from "../output.ts";
 
 /** Servers run on CPU 0, load generators on CPU 1. */
@@ -16,6 +17,18 @@ export const LOAD_CPU = "1";
  * work for the minutes it runs (as anyone else, run at normal priority).
  */
 export const NICE = Deno.uid() === 0 ? ["-n", "-10"] : ["-n", "0"];
+
+/**
+ * The runtime settings `deno task serve` gives the server (the variables
+ * set before `deno run` in deno.json). Every server here runs with them,
+ * "before" and the baselines too, so that ratios compare code.
+ */
+export const SERVE_ENV: Record<string, string> = Object.fromEntries(
+  config.tasks.serve.matchAll(/(\w+)=(\S+) /gy).map(([, name, value]) => [
+    name,
+    value,
+  ]),
+);
 
 /** The servers a run can compare, in the table's column order. */
 export const SERVER_NAMES = ["naive", "ceiling", "before", "ours"];
@@ -112,6 +125,7 @@ export async function start(
     ],
     // "before" is our server as of an older commit, checked out there.
     cwd: name === "before" ? `${setup.dir}/before` : undefined,
+    env: SERVE_ENV,
     stdout: "null",
     stderr: "inherit",
     stdin: "null",
