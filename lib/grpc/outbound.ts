@@ -292,9 +292,9 @@ export class OutboundBudget implements ConnectionBudget {
     }
   };
 
-  // A timer, even at zero: Deno runs immediates queued by immediates in
-  // the same turn, before any socket is read (measured: 40 chained 5 ms
-  // immediates held a read back 200 ms; chained timers let it in at once).
+  // A timer, even at zero: while immediates keep Deno's event loop awake,
+  // it may read no new socket data for 61 turns (docs/upstream.md); a loop
+  // waiting for a timer polls its sockets first.
   #schedule(ms: number): void {
     this.#scheduled = true;
     this.#soon = ms === 0;

@@ -43,8 +43,9 @@ const STALE_MS = 100;
 
 // Pulls past this turn's slice (budget.sliceOver, shared with the gRPC
 // port's calls) wait here and go on a few per turn of the event loop, each
-// turn a timer (immediates queued by immediates run before any socket is
-// read): a thousand streams leave room for every other call.
+// turn a timer (immediates would keep Deno's loop awake, reading no new
+// socket data: docs/upstream.md): a thousand streams leave room for every
+// other call.
 const later: (() => void)[] = [];
 const PULLS_PER_TURN = 4;
 
