@@ -225,6 +225,7 @@ export class OutboundBudget implements ConnectionBudget {
     clearTimeout(this.#timer);
     this.#busy.clear();
     this.#holders.clear();
+    this.#paused.clear();
   }
 
   /** Looks at `connection` until it has written what it was handed. */
